@@ -1,0 +1,20 @@
+# Compiler settings for our own targets only (never third-party code): warnings, -Werror and
+# sanitizers as an INTERFACE target that every project target links.
+add_library(ctr_options INTERFACE)
+target_compile_options(ctr_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow
+  -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference
+  -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
+if(CTR_WERROR)
+  target_compile_options(ctr_options INTERFACE -Werror)
+endif()
+
+if(CTR_SANITIZE STREQUAL "address")
+  target_compile_options(ctr_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined)
+  target_link_options(ctr_options INTERFACE -fsanitize=address,undefined)
+elseif(CTR_SANITIZE STREQUAL "thread")
+  target_compile_options(ctr_options INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(ctr_options INTERFACE -fsanitize=thread)
+elseif(NOT CTR_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "CTR_SANITIZE must be '', 'address' or 'thread', not '${CTR_SANITIZE}'")
+endif()

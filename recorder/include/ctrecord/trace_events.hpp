@@ -1,0 +1,109 @@
+// The events a .ctrace file holds (format v1). Every field here is part of the on-disk format
+// (see docs/trace-format.md): adding an event kind is compatible (old readers skip it),
+// changing a field is a format version bump.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ctrecord/io_chunk.hpp"
+
+namespace ctrecord {
+
+struct EnvVar {
+  std::string name;
+  std::string value;      // empty when redacted
+  bool redacted = false;  // name looked secret (*TOKEN*, *SECRET*, *PASSWORD*, *KEY*, ...)
+  bool operator==(const EnvVar&) const = default;
+};
+
+// First event of every trace: what ran, where, and how it was captured.
+struct StartEvent {
+  std::vector<std::string> argv;   // the command as given
+  std::string executable;          // resolved path of argv[0] (empty if not found)
+  std::string cwd;
+  std::vector<EnvVar> env;
+  std::string hostname;
+  std::string uname;               // "sysname release version machine"
+  std::int64_t start_unix_ns = 0;  // wall clock at start
+  std::string tool_version;
+  bool capture_io = true;          // RecorderPolicy::io_capture_enabled
+  std::string policy_source;       // where capture_io came from: default, env, flag
+  std::array<bool, 3> isatty{};    // was the recorder's fd 0/1/2 a terminal
+  std::string stdin_mode;          // forwarded, file, null, closed
+  std::string git_commit;          // HEAD of the cwd's git repository, if any
+  std::int64_t recorder_pid = 0;
+  std::int64_t child_pid = 0;      // 0 if the command could not be started
+  bool operator==(const StartEvent&) const = default;
+};
+
+// A stream reached its end in the recording (EOF, console gone, grace period over, ...).
+struct StreamClosedEvent {
+  Stream stream = Stream::Stdout;
+  std::uint64_t t_ns = 0;
+  std::string reason;  // "eof", "console-closed", "child-exited", "grace-expired", ...
+  bool operator==(const StreamClosedEvent&) const = default;
+};
+
+enum class NoteLevel : std::uint8_t { Info = 0, Warning = 1, Error = 2 };
+
+// Something the recorder wants a reader of the trace to know (also logged on stderr).
+struct NoteEvent {
+  std::uint64_t t_ns = 0;
+  NoteLevel level = NoteLevel::Info;
+  std::string text;
+  bool operator==(const NoteEvent&) const = default;
+};
+
+struct ExitEvent {
+  std::uint64_t t_ns = 0;
+  bool exited = false;          // true: normal exit with `code`; false: killed by `signal`
+  std::int32_t code = 0;
+  std::int32_t signal = 0;
+  bool core_dumped = false;
+  std::int32_t status = 0;      // shell-style status: code, 128+signal, 127/126 spawn errors
+  std::string spawn_error;      // why the command could not be started (then status 126/127)
+  std::uint64_t duration_ns = 0;
+  std::int64_t max_rss_kib = 0;
+  std::uint64_t user_cpu_us = 0;
+  std::uint64_t sys_cpu_us = 0;
+  bool operator==(const ExitEvent&) const = default;
+};
+
+struct Counters {
+  std::array<std::uint64_t, 3> bytes{};   // per stream, indexed by Stream
+  std::array<std::uint64_t, 3> chunks{};
+  std::uint64_t dropped_chunks = 0;
+  std::uint64_t dropped_bytes = 0;
+  std::uint64_t queue_high_water = 0;     // most events waiting for the writer at once
+  bool operator==(const Counters&) const = default;
+};
+
+// Last event of a complete trace. A trace without it was cut short (recorder killed, disk
+// full); readers report it as incomplete.
+struct EndEvent {
+  std::uint64_t t_ns = 0;
+  Counters counters;
+  bool operator==(const EndEvent&) const = default;
+};
+
+using TraceEvent =
+    std::variant<StartEvent, IoChunk, StreamClosedEvent, NoteEvent, ExitEvent, EndEvent>;
+
+// On-disk kind tags (stable; never reuse a number).
+enum class EventKind : std::uint8_t {
+  Start = 1,
+  Io = 2,
+  StreamClosed = 3,
+  Note = 4,
+  Exit = 5,
+  End = 6,
+};
+
+EventKind event_kind(const TraceEvent& event) noexcept;
+const char* event_kind_name(EventKind kind) noexcept;  // "start", "io", ...
+
+}  // namespace ctrecord

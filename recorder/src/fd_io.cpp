@@ -1,0 +1,58 @@
+// write_all / pwrite_all: the loops every descriptor write in the recorder goes through.
+#include "ctrecord/fd_io.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace ctrecord {
+
+namespace {
+// Waits until `fd` is writable; used after EAGAIN on a descriptor someone made non-blocking.
+int wait_writable(int fd) noexcept {
+  pollfd pfd{fd, POLLOUT, 0};
+  for (;;) {
+    int r = ::poll(&pfd, 1, -1);
+    if (r >= 0) return 0;
+    if (errno != EINTR) return errno;
+  }
+}
+}  // namespace
+
+int write_all(int fd, std::string_view data) noexcept {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n >= 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      if (int err = wait_writable(fd)) return err;
+      continue;
+    }
+    return errno;
+  }
+  return 0;
+}
+
+int pwrite_all(int fd, std::string_view data, long long offset) noexcept {
+  while (!data.empty()) {
+    ssize_t n = ::pwrite(fd, data.data(), data.size(), offset);
+    if (n >= 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+      offset += n;
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      if (int err = wait_writable(fd)) return err;
+      continue;
+    }
+    return errno;
+  }
+  return 0;
+}
+
+}  // namespace ctrecord
