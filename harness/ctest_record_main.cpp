@@ -1,2 +1,77 @@
-// ctest-record: placeholder main until the record CLI lands.
-int main() { return 125; }
+// ctest-record: run a command with its standard streams recorded into a trace.
+// Parse flags, resolve the policy, open the trace, record, report. Exit status: the command's,
+// or 125 for ctest-record's own failures.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+
+#include "ctharness/record_cli.hpp"
+#include "ctharness/trace_output.hpp"
+#include "ctrecord/errors.hpp"
+#include "ctrecord/log.hpp"
+#include "ctrecord/record_session.hpp"
+#include "ctrecord/recorder_policy.hpp"
+#include "ctrecord/start_metadata.hpp"
+#include "ctrecord/std_fds.hpp"
+#include "ctrecord/trace_file_writer.hpp"
+
+namespace {
+constexpr int kOwnFailure = 125;
+
+int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
+  namespace log = ctrecord::log;
+  const ctharness::RecordCliOptions options = ctharness::parse_record_args(argc, argv);
+  if (options.help) {
+    std::fputs(ctharness::record_help_text().c_str(), stdout);
+    return 0;
+  }
+  if (options.version) {
+    std::printf("ctest-record %s\n", ctrecord::tool_version().c_str());
+    return 0;
+  }
+  if (options.quiet) log::set_level(log::Level::Warning);
+  if (options.verbose) log::set_level(log::Level::Debug);
+
+  ctrecord::RecordRequest request;
+  request.argv = options.command;
+  request.policy = ctrecord::resolve_policy(std::getenv(ctrecord::kCaptureIoEnvVar), options.capture_io);
+  request.no_stdin = options.no_stdin;
+  request.grace = std::chrono::milliseconds(static_cast<long long>(options.grace_seconds * 1000.0));
+  request.std_fds = std_fds;
+
+  const bool default_path = !options.output;
+  const std::string path = default_path
+                               ? ctharness::default_trace_path(options.command[0], std::getenv("CTEST_TRACE_DIR"),
+                                                               std::time(nullptr), ::getpid())
+                               : *options.output;
+  auto writer = std::make_unique<ctrecord::TraceFileWriter>(
+      ctharness::create_trace_file(path, default_path), path);
+
+  const ctrecord::RecordResult result = ctrecord::record_command(request, std::move(writer));
+  if (result.trace_error) {
+    log::error("the trace {} is incomplete: {}", path, *result.trace_error);
+    return result.status == 0 ? kOwnFailure : result.status;
+  }
+  log::info("trace: {}", path);
+  return result.status;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Before anything opens a descriptor: see (and plug) closed standard fds.
+  const ctrecord::StdFdState std_fds = ctrecord::guard_std_fds();
+  ctrecord::log::set_program_name("ctest-record");
+  try {
+    return run(argc, argv, std_fds);
+  } catch (const ctrecord::UsageError& e) {
+    ctrecord::log::error("{}", e.what());
+  } catch (const ctrecord::EnvironmentError& e) {
+    ctrecord::log::error("{}", e.what());
+  } catch (const std::exception& e) {
+    ctrecord::log::error("internal error (a bug in ctest-record, please report it): {}", e.what());
+  }
+  return kOwnFailure;
+}

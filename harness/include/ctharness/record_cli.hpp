@@ -1,0 +1,34 @@
+// The ctest-record command line: options, help text and the default trace location.
+#pragma once
+
+#include <ctime>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace ctharness {
+
+struct RecordCliOptions {
+  std::vector<std::string> command;
+  std::optional<std::string> output;
+  bool no_stdin = false;
+  std::optional<bool> capture_io;
+  double grace_seconds = 3.0;
+  bool quiet = false;
+  bool verbose = false;
+  bool help = false;
+  bool version = false;
+};
+
+// Parses argv (including the program name). Throws ctrecord::UsageError naming the bad word.
+RecordCliOptions parse_record_args(int argc, const char* const* argv);
+std::string record_help_text();
+
+// <trace_dir>/<program>-<YYYYmmddTHHMMSSZ>-<pid>.ctrace, trace_dir defaulting to
+// "ctest-traces" when null or empty; `program` is argv[0]'s base name with unusual
+// characters replaced by '_'.
+std::string default_trace_path(const std::string& argv0, const char* trace_dir, std::time_t now,
+                               pid_t pid);
+
+}  // namespace ctharness

@@ -1,0 +1,124 @@
+// ctest-record option parsing (Boost.Program_options) and help text.
+#include "ctharness/record_cli.hpp"
+
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <sstream>
+
+#include "ctharness/option_split.hpp"
+#include "ctrecord/errors.hpp"
+
+namespace ctharness {
+
+namespace po = boost::program_options;
+
+namespace {
+po::options_description record_options() {
+  po::options_description desc("Options");
+  desc.add_options()
+      ("output,o", po::value<std::string>()->value_name("PATH"),
+       "trace file to write (default: <program>-<UTC time>-<pid>.ctrace in $CTEST_TRACE_DIR, "
+       "or in ./ctest-traces when that is not set)")
+      ("no-stdin,n", "give the command /dev/null as stdin")
+      ("capture-io", "record stdin/stdout/stderr (default; overrides CTEST_CAPTURE_IO)")
+      ("no-capture-io", "record metadata and exit status only (overrides CTEST_CAPTURE_IO)")
+      ("grace", po::value<double>()->value_name("SECONDS"),
+       "after the command exits, how long to wait for processes it left behind that still hold "
+       "its stdout/stderr (default 3)")
+      ("quiet,q", "no informational messages (warnings and errors still shown)")
+      ("verbose,v", "debug messages")
+      ("help,h", "show this help and exit")
+      ("version", "show the version and exit");
+  return desc;
+}
+}  // namespace
+
+std::string record_help_text() {
+  std::ostringstream out;
+  out << "Usage: ctest-record [OPTIONS] [--] COMMAND [ARGS...]\n"
+         "\n"
+         "Runs COMMAND with its stdin, stdout and stderr recorded into a trace file, while the\n"
+         "console shows its output live and unchanged. Options end at the first word that is\n"
+         "not an option: `ctest-record pytest -v` passes -v to pytest.\n"
+         "\n"
+      << record_options()
+      << "\n"
+         "Environment:\n"
+         "  CTEST_CAPTURE_IO=0|1   default for --capture-io/--no-capture-io\n"
+         "  CTEST_TRACE_DIR=DIR    folder for default trace paths (default ./ctest-traces)\n"
+         "\n"
+         "Exit status: the command's own; 128+N if it died of signal N; 127 command not found;\n"
+         "126 not executable; 125 ctest-record itself failed (bad option, trace not writable, or\n"
+         "trace incomplete while the command succeeded).\n"
+         "\n"
+         "Inspect a trace with: ctest-trace info|cat|events TRACE\n";
+  return out.str();
+}
+
+RecordCliOptions parse_record_args(int argc, const char* const* argv) {
+  const po::options_description desc = record_options();
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const SplitArgs split = split_at_command(desc, args);
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(split.options).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ctrecord::UsageError(std::string(e.what()) + " (see 'ctest-record --help')");
+  }
+
+  RecordCliOptions options;
+  options.help = vm.count("help") > 0;
+  options.version = vm.count("version") > 0;
+  if (options.help || options.version) return options;
+  options.command = split.command;
+  if (vm.count("output")) {
+    options.output = vm["output"].as<std::string>();
+    if (options.output->empty()) throw ctrecord::UsageError("--output needs a file name");
+  }
+  options.no_stdin = vm.count("no-stdin") > 0;
+  if (vm.count("capture-io") && vm.count("no-capture-io")) {
+    throw ctrecord::UsageError("--capture-io and --no-capture-io contradict each other; give one");
+  }
+  if (vm.count("capture-io")) options.capture_io = true;
+  if (vm.count("no-capture-io")) options.capture_io = false;
+  if (vm.count("grace")) {
+    options.grace_seconds = vm["grace"].as<double>();
+    if (!std::isfinite(options.grace_seconds) || options.grace_seconds < 0 ||
+        options.grace_seconds > 86400) {
+      throw ctrecord::UsageError("--grace takes a number of seconds from 0 to 86400");
+    }
+  }
+  options.quiet = vm.count("quiet") > 0;
+  options.verbose = vm.count("verbose") > 0;
+  if (options.quiet && options.verbose) {
+    throw ctrecord::UsageError("--quiet and --verbose contradict each other; give one");
+  }
+  if (options.command.empty()) {
+    throw ctrecord::UsageError("no command given: ctest-record [OPTIONS] [--] COMMAND [ARGS...]");
+  }
+  return options;
+}
+
+std::string default_trace_path(const std::string& argv0, const char* trace_dir, std::time_t now,
+                               pid_t pid) {
+  std::string program = argv0.substr(argv0.find_last_of('/') == std::string::npos
+                                         ? 0
+                                         : argv0.find_last_of('/') + 1);
+  for (char& c : program) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '.' || c == '_' || c == '-' || c == '+';
+    if (!plain) c = '_';
+  }
+  if (program.size() > 64) program.resize(64);
+  if (program.empty() || program == "." || program == "..") program = "command";
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+  const std::string dir = (trace_dir && *trace_dir) ? trace_dir : "ctest-traces";
+  return dir + "/" + program + "-" + stamp + "-" + std::to_string(pid) + ".ctrace";
+}
+
+}  // namespace ctharness

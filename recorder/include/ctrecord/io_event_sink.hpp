@@ -1,0 +1,37 @@
+// IoEventSink: where capture back ends hand their data. It stamps nothing itself (chunks come
+// stamped by the reader), counts bytes and chunks per stream, and forwards everything to the
+// TraceWriterHost. Notes are also logged, so the console and the trace say the same thing.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "ctrecord/recording_clock.hpp"
+#include "ctrecord/trace_events.hpp"
+#include "ctrecord/trace_writer_host.hpp"
+
+namespace ctrecord {
+
+class IoEventSink {
+ public:
+  IoEventSink(TraceWriterHost& host, const RecordingClock& clock) : host_(host), clock_(clock) {}
+
+  void on_chunk(IoChunk chunk);  // thread-safe
+  void on_stream_closed(Stream stream, std::string reason);
+  void note(NoteLevel level, std::string text);  // logs it and records it
+  void post(TraceEvent event);  // anything else (start, exit)
+
+  // Counters so far (bytes/chunks per stream, plus the host's drop counters and high water).
+  Counters counters() const;
+  const RecordingClock& clock() const noexcept { return clock_; }
+
+ private:
+  TraceWriterHost& host_;
+  const RecordingClock& clock_;
+  std::array<std::atomic<std::uint64_t>, 3> bytes_{};
+  std::array<std::atomic<std::uint64_t>, 3> chunks_{};
+};
+
+}  // namespace ctrecord

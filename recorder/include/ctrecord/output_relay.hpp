@@ -1,0 +1,45 @@
+// OutputRelay: moves one captured output stream (the read end of the child's stdout or stderr
+// pipe) to the console and the trace. Each read becomes one IoChunk, mirrored to the console
+// descriptor as it arrives (console stays live) and handed to the IoEventSink. When the
+// console is gone (EPIPE) the relay closes the pipe, so the writer gets SIGPIPE/EPIPE just as
+// it would without the recorder. Driven by a poll loop; owns its pipe end.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ctrecord/io_event_sink.hpp"
+#include "ctrecord/unique_fd.hpp"
+
+namespace ctrecord {
+
+class OutputRelay {
+ public:
+  // `mirror_fd` is the console descriptor (not owned; -1 for none).
+  OutputRelay(Stream stream, UniqueFd pipe_read_end, int mirror_fd, IoEventSink& sink,
+              std::uint64_t producer);
+
+  int fd() const noexcept { return pipe_.get(); }  // -1 once closed
+  bool open() const noexcept { return pipe_.valid(); }
+  Stream stream() const noexcept { return stream_; }
+
+  // One read (call when poll reports the pipe readable or hung up).
+  void on_readable();
+  // Stops relaying: closes the pipe and records why.
+  void close(const std::string& reason);
+
+ private:
+  // Returns false when the console reader is gone (EPIPE).
+  bool mirror(const std::string& bytes);
+
+  Stream stream_;
+  UniqueFd pipe_;
+  int mirror_fd_;
+  bool mirror_failed_ = false;
+  IoEventSink& sink_;
+  std::uint64_t producer_;
+  std::vector<char> buffer_;
+};
+
+}  // namespace ctrecord

@@ -1,0 +1,40 @@
+// record_command: the spawn-mode capture session behind `ctest-record`. Starts the command
+// with pipes for its standard streams, relays them live to the console and into the trace,
+// forwards signals, reaps the child, waits a grace period for descendants that hold the pipes,
+// and finishes the trace with the exit status and counters.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ctrecord/recorder_policy.hpp"
+#include "ctrecord/std_fds.hpp"
+#include "ctrecord/trace_events.hpp"
+
+namespace ctrecord {
+
+class TraceFileWriter;
+
+struct RecordRequest {
+  std::vector<std::string> argv;  // non-empty
+  RecorderPolicy policy;
+  bool no_stdin = false;          // the command gets /dev/null
+  std::chrono::milliseconds grace{3000};
+  StdFdState std_fds;             // from guard_std_fds() at start-up
+};
+
+struct RecordResult {
+  int status = 0;                 // the command's shell-style status (126/127 if not started)
+  bool started = false;
+  bool grace_expired = false;
+  std::optional<std::string> trace_error;  // set when the trace is incomplete
+  Counters counters;
+};
+
+// Throws EnvironmentError only for failures before the command starts (pipes, signals).
+RecordResult record_command(const RecordRequest& request, std::unique_ptr<TraceFileWriter> writer);
+
+}  // namespace ctrecord

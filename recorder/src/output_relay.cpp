@@ -1,0 +1,75 @@
+// OutputRelay: pipe -> console mirror + IoChunk.
+#include "ctrecord/output_relay.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "ctrecord/fd_io.hpp"
+#include "ctrecord/log.hpp"
+
+namespace ctrecord {
+
+namespace {
+constexpr std::size_t kReadSize = 256u << 10;
+}
+
+OutputRelay::OutputRelay(Stream stream, UniqueFd pipe_read_end, int mirror_fd, IoEventSink& sink,
+                         std::uint64_t producer)
+    : stream_(stream),
+      pipe_(std::move(pipe_read_end)),
+      mirror_fd_(mirror_fd),
+      sink_(sink),
+      producer_(producer),
+      buffer_(kReadSize) {}
+
+void OutputRelay::on_readable() {
+  if (!pipe_) return;
+  const ssize_t n = ::read(pipe_.get(), buffer_.data(), buffer_.size());
+  if (n > 0) {
+    IoChunk chunk;
+    chunk.stream = stream_;
+    chunk.t_ns = sink_.clock().now_ns();
+    chunk.bytes.assign(buffer_.data(), static_cast<std::size_t>(n));
+    chunk.producer = producer_;
+    const bool console_gone = !mirror(chunk.bytes);
+    sink_.on_chunk(std::move(chunk));
+    if (console_gone) {
+      // The console reader is gone. Close our read end so the command's next write fails
+      // with SIGPIPE/EPIPE, exactly as it would without the recorder.
+      log::debug("{} console closed (EPIPE); closing the command's pipe", stream_name(stream_));
+      close("console-closed");
+    }
+    return;
+  }
+  if (n == 0) {
+    close("eof");
+    return;
+  }
+  if (errno == EINTR || errno == EAGAIN) return;
+  const int err = errno;
+  sink_.note(NoteLevel::Error, std::string("reading the command's ") + std::string(stream_name(stream_)) +
+                                   ": " + std::strerror(err));
+  close("read-error");
+}
+
+bool OutputRelay::mirror(const std::string& bytes) {
+  if (mirror_fd_ < 0 || mirror_failed_) return true;
+  const int err = write_all(mirror_fd_, bytes);
+  if (err == 0) return true;
+  mirror_failed_ = true;
+  if (err == EPIPE) return false;
+  sink_.note(NoteLevel::Warning, std::string("cannot mirror ") + std::string(stream_name(stream_)) +
+                                     " to the console: " + std::strerror(err) +
+                                     "; still recording it");
+  return true;
+}
+
+void OutputRelay::close(const std::string& reason) {
+  if (!pipe_) return;
+  pipe_.reset();
+  sink_.on_stream_closed(stream_, reason);
+}
+
+}  // namespace ctrecord

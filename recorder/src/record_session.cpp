@@ -1,0 +1,349 @@
+// record_command: spawn-mode capture (POSIX). One poll loop on the calling thread moves bytes
+// (child pipes -> console + sink, stdin -> child) and handles signals; one writer thread
+// (inside TraceWriterHost) writes the trace.
+#include "ctrecord/record_session.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "ctrecord/errors.hpp"
+#include "ctrecord/io_event_sink.hpp"
+#include "ctrecord/log.hpp"
+#include "ctrecord/output_relay.hpp"
+#include "ctrecord/recording_clock.hpp"
+#include "ctrecord/signal_routing.hpp"
+#include "ctrecord/spawn.hpp"
+#include "ctrecord/start_metadata.hpp"
+#include "ctrecord/stdin_relay.hpp"
+#include "ctrecord/trace_file_writer.hpp"
+#include "ctrecord/trace_writer_host.hpp"
+
+namespace ctrecord {
+
+namespace {
+
+constexpr int kPipeSize = 1 << 20;
+constexpr std::size_t kFileStdinChunk = 1u << 20;
+
+struct Pipe {
+  UniqueFd read;
+  UniqueFd write;
+};
+
+Pipe make_pipe() {
+  int fds[2];
+  check_syscall(::pipe2(fds, O_CLOEXEC), "pipe2");
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+void set_nonblocking(int fd) {
+  const int flags = static_cast<int>(check_syscall(::fcntl(fd, F_GETFL), "fcntl(F_GETFL)"));
+  check_syscall(::fcntl(fd, F_SETFL, flags | O_NONBLOCK), "fcntl(F_SETFL)");
+}
+
+// Larger pipes mean fewer wake-ups for bulk output; best effort (the limit may be lower).
+void grow_pipe(int fd) { (void)::fcntl(fd, F_SETPIPE_SZ, kPipeSize); }
+
+std::uint64_t timeval_us(const timeval& tv) {
+  return static_cast<std::uint64_t>(tv.tv_sec) * 1000000u + static_cast<std::uint64_t>(tv.tv_usec);
+}
+
+enum class StdinMode { Forwarded, File, Null, Closed, Inherited };
+
+const char* stdin_mode_name(StdinMode mode) {
+  switch (mode) {
+    case StdinMode::Forwarded: return "forwarded";
+    case StdinMode::File: return "file";
+    case StdinMode::Null: return "null";
+    case StdinMode::Closed: return "closed";
+    case StdinMode::Inherited: return "inherited";
+  }
+  return "unknown";
+}
+
+StdinMode choose_stdin_mode(const RecordRequest& request) {
+  if (!request.policy.io_capture_enabled) return StdinMode::Inherited;
+  if (request.no_stdin) return StdinMode::Null;
+  if (request.std_fds.was_closed[0]) return StdinMode::Closed;
+  struct stat st {};
+  if (::fstat(0, &st) == 0 && S_ISREG(st.st_mode)) return StdinMode::File;
+  return StdinMode::Forwarded;
+}
+
+// Records the bytes of a regular-file stdin that the child consumed: from the offset at start
+// to the shared offset at exit, read back with pread (the child moved the offset we share).
+void record_file_stdin(IoEventSink& sink, off_t start_offset) {
+  const off_t end_offset = ::lseek(0, 0, SEEK_CUR);
+  if (start_offset < 0 || end_offset < 0) {
+    sink.note(NoteLevel::Warning, std::string("stdin is a file but its offset cannot be read (") +
+                                      std::strerror(errno) + "); consumed stdin not recorded");
+    return;
+  }
+  if (end_offset < start_offset) {
+    sink.note(NoteLevel::Warning, "the command moved stdin's offset backwards; consumed stdin not recorded");
+    return;
+  }
+  const std::uint64_t t_ns = sink.clock().now_ns();
+  std::string buffer;
+  off_t offset = start_offset;
+  while (offset < end_offset) {
+    const auto want = static_cast<std::size_t>(std::min<off_t>(end_offset - offset, kFileStdinChunk));
+    buffer.resize(want);
+    const ssize_t n = ::pread(0, buffer.data(), want, offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      sink.note(NoteLevel::Warning, "stdin file could not be read back at offset " +
+                                        std::to_string(offset) + ": " +
+                                        (n < 0 ? std::strerror(errno) : "file shrank"));
+      return;
+    }
+    buffer.resize(static_cast<std::size_t>(n));
+    sink.on_chunk(IoChunk{Stream::Stdin, t_ns, buffer, 0, {}});
+    offset += n;
+  }
+  sink.on_stream_closed(Stream::Stdin, "file-consumed");
+}
+
+ExitEvent make_exit_event(int wait_status, const rusage& usage, std::uint64_t exit_ns,
+                          std::uint64_t spawn_ns) {
+  ExitEvent exit;
+  exit.t_ns = exit_ns;
+  exit.duration_ns = exit_ns - spawn_ns;
+  if (WIFEXITED(wait_status)) {
+    exit.exited = true;
+    exit.code = WEXITSTATUS(wait_status);
+    exit.status = exit.code;
+  } else if (WIFSIGNALED(wait_status)) {
+    exit.signal = WTERMSIG(wait_status);
+    exit.core_dumped = WCOREDUMP(wait_status);
+    exit.status = 128 + exit.signal;
+  }
+  exit.max_rss_kib = usage.ru_maxrss;
+  exit.user_cpu_us = timeval_us(usage.ru_utime);
+  exit.sys_cpu_us = timeval_us(usage.ru_stime);
+  return exit;
+}
+
+std::string spawn_error_text(int err) {
+  if (err == ENOENT) return "command not found";
+  return std::strerror(err);
+}
+
+// Everything alive while the child runs.
+class SpawnCapture {
+ public:
+  SpawnCapture(const RecordRequest& request, IoEventSink& sink, SignalRouting& signals)
+      : request_(request), sink_(sink), signals_(signals) {}
+
+  RecordResult run() {
+    RecordResult result;
+    const ResolvedCommand command = resolve_command(request_.argv[0], std::getenv("PATH"));
+    const StdinMode stdin_mode = choose_stdin_mode(request_);
+    StartEvent start = collect_start_metadata(request_.argv, command.path, request_.policy,
+                                              stdin_mode_name(stdin_mode), request_.std_fds.isatty);
+
+    ChildSpec spec;
+    spec.argv = request_.argv;
+    spec.executable = command.path;
+    spec.sigmask = signals_.inherited_mask();
+    spec.default_signals = signals_.signals_to_default_in_child();
+    Pipe out_pipe, err_pipe, in_pipe;
+    UniqueFd dev_null;
+    off_t file_stdin_offset = -1;
+    const bool capture = request_.policy.io_capture_enabled;
+    for (int i = 0; i < 3; ++i) {
+      spec.stdio[static_cast<std::size_t>(i)] =
+          request_.std_fds.was_closed[static_cast<std::size_t>(i)] ? kCloseInChild : i;
+    }
+    if (capture) {
+      out_pipe = make_pipe();
+      err_pipe = make_pipe();
+      spec.stdio[1] = out_pipe.write.get();
+      spec.stdio[2] = err_pipe.write.get();
+      switch (stdin_mode) {
+        case StdinMode::Forwarded:
+          in_pipe = make_pipe();
+          set_nonblocking(in_pipe.write.get());
+          spec.stdio[0] = in_pipe.read.get();
+          break;
+        case StdinMode::Null:
+          dev_null.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+          if (!dev_null) throw EnvironmentError("open", "/dev/null", errno);
+          spec.stdio[0] = dev_null.get();
+          break;
+        case StdinMode::File: file_stdin_offset = ::lseek(0, 0, SEEK_CUR); break;
+        case StdinMode::Closed:
+        case StdinMode::Inherited: break;
+      }
+    }
+
+    const std::uint64_t spawn_ns = sink_.clock().now_ns();
+    const pid_t pid = command.path.empty() ? -command.error : spawn_child(spec);
+    if (pid < 0) {
+      const int err = -pid;
+      result.status = spawn_failure_status(err);
+      sink_.post(std::move(start));
+      const std::string message = "cannot run '" + request_.argv[0] + "': " + spawn_error_text(err);
+      sink_.note(NoteLevel::Error, message);
+      ExitEvent exit;
+      exit.t_ns = sink_.clock().now_ns();
+      exit.status = result.status;
+      exit.spawn_error = spawn_error_text(err);
+      sink_.post(std::move(exit));
+      return result;
+    }
+    result.started = true;
+    child_ = pid;
+    start.child_pid = pid;
+    sink_.post(std::move(start));
+    if (!capture) {
+      sink_.note(NoteLevel::Info, "I/O capture is off (" + request_.policy.io_capture_source +
+                                      "); the trace holds metadata and the exit status only");
+    }
+
+    // The child has its ends now; keep only ours.
+    dev_null.reset();
+    if (capture) {
+      out_pipe.write.reset();
+      err_pipe.write.reset();
+      in_pipe.read.reset();
+      outputs_.reserve(2);
+      for (Pipe* p : {&out_pipe, &err_pipe}) {
+        set_nonblocking(p->read.get());
+        grow_pipe(p->read.get());
+      }
+      outputs_.emplace_back(Stream::Stdout, std::move(out_pipe.read),
+                            request_.std_fds.was_closed[1] ? -1 : 1, sink_, pid);
+      outputs_.emplace_back(Stream::Stderr, std::move(err_pipe.read),
+                            request_.std_fds.was_closed[2] ? -1 : 2, sink_, pid);
+      if (stdin_mode == StdinMode::Forwarded) stdin_.emplace(0, std::move(in_pipe.write), sink_);
+    }
+
+    loop();
+    result.grace_expired = grace_expired_;
+    if (stdin_mode == StdinMode::File) record_file_stdin(sink_, file_stdin_offset);
+    ExitEvent exit = make_exit_event(wait_status_, usage_, exit_ns_, spawn_ns);
+    result.status = exit.status;
+    sink_.post(std::move(exit));
+    return result;
+  }
+
+ private:
+  bool outputs_open() const {
+    for (const auto& relay : outputs_)
+      if (relay.open()) return true;
+    return false;
+  }
+
+  void loop() {
+    std::vector<pollfd> fds;
+    for (;;) {
+      if (!child_running_ && !outputs_open()) return;
+      int timeout_ms = -1;
+      if (!child_running_) {
+        const auto left = grace_deadline_ - std::chrono::steady_clock::now();
+        if (left <= std::chrono::steady_clock::duration::zero()) {
+          expire_grace();
+          return;
+        }
+        timeout_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
+      }
+      fds.clear();
+      fds.push_back({signals_.fd(), POLLIN, 0});
+      for (const auto& relay : outputs_) fds.push_back({relay.fd(), POLLIN, 0});
+      const bool stdin_polled = stdin_ && stdin_->active();
+      if (stdin_polled) fds.push_back(stdin_->interest());
+      const int ready = ::poll(fds.data(), fds.size(), timeout_ms);
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        throw EnvironmentError("poll", "", errno);
+      }
+      if (fds[0].revents) handle_signals();
+      for (std::size_t i = 0; i < outputs_.size(); ++i) {
+        if (fds[i + 1].revents) outputs_[i].on_readable();
+      }
+      if (stdin_polled && fds.back().revents) stdin_->on_ready(fds.back().revents);
+    }
+  }
+
+  void handle_signals() {
+    for (const ReceivedSignal& sig : signals_.read_pending()) {
+      if (sig.signo == SIGCHLD) {
+        reap();
+      } else if (child_running_ && signals_.should_forward(sig)) {
+        log::debug("forwarding signal {} to the command (pid {})", sig.signo, child_);
+        ::kill(child_, sig.signo);
+      }
+    }
+  }
+
+  void reap() {
+    if (!child_running_) return;
+    int status = 0;
+    rusage usage{};
+    pid_t r;
+    do {
+      r = ::wait4(child_, &status, WNOHANG, &usage);
+    } while (r < 0 && errno == EINTR);
+    if (r != child_) return;
+    child_running_ = false;
+    wait_status_ = status;
+    usage_ = usage;
+    exit_ns_ = sink_.clock().now_ns();
+    grace_deadline_ = std::chrono::steady_clock::now() + request_.grace;
+    if (stdin_) stdin_->stop("child-exited");
+  }
+
+  void expire_grace() {
+    grace_expired_ = true;
+    const double seconds = static_cast<double>(request_.grace.count()) / 1000.0;
+    sink_.note(NoteLevel::Warning,
+               fmt::format("the command exited, but a process it started still holds its "
+                           "stdout/stderr open; stopped reading after the grace period of {:.1f} s "
+                           "(--grace)",
+                           seconds));
+    for (auto& relay : outputs_) relay.close("grace-expired");
+  }
+
+  const RecordRequest& request_;
+  IoEventSink& sink_;
+  SignalRouting& signals_;
+  std::vector<OutputRelay> outputs_;
+  std::optional<StdinRelay> stdin_;
+  pid_t child_ = -1;
+  bool child_running_ = true;
+  int wait_status_ = 0;
+  rusage usage_{};
+  std::uint64_t exit_ns_ = 0;
+  std::chrono::steady_clock::time_point grace_deadline_{};
+  bool grace_expired_ = false;
+};
+
+}  // namespace
+
+RecordResult record_command(const RecordRequest& request, std::unique_ptr<TraceFileWriter> writer) {
+  if (request.argv.empty()) throw UsageError("no command given");
+  SignalRouting signals;  // before the writer thread starts, so it inherits the mask
+  RecordingClock clock;
+  TraceWriterHost host(std::move(writer));
+  IoEventSink sink(host, clock);
+  RecordResult result = SpawnCapture(request, sink, signals).run();
+  result.trace_error = host.finish([&](const TraceWriterStats&) {
+    EndEvent end;
+    end.t_ns = clock.now_ns();
+    end.counters = sink.counters();
+    return end;
+  });
+  result.counters = sink.counters();
+  return result;
+}
+
+}  // namespace ctrecord

@@ -1,0 +1,38 @@
+// RecorderPolicy resolution: defaults < environment < flags.
+#include "ctrecord/recorder_policy.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "ctrecord/errors.hpp"
+
+namespace ctrecord {
+
+std::optional<bool> parse_bool_setting(const std::string& text) {
+  std::string lower = text;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower == "1" || lower == "true" || lower == "yes" || lower == "on") return true;
+  if (lower == "0" || lower == "false" || lower == "no" || lower == "off") return false;
+  return std::nullopt;
+}
+
+RecorderPolicy resolve_policy(const char* env_value, std::optional<bool> flag) {
+  RecorderPolicy policy;
+  if (env_value != nullptr && *env_value != '\0') {
+    const auto parsed = parse_bool_setting(env_value);
+    if (!parsed) {
+      throw UsageError(std::string("bad value '") + env_value + "' for " + kCaptureIoEnvVar +
+                       ": use 1 to capture stdin/stdout/stderr or 0 to record metadata only");
+    }
+    policy.io_capture_enabled = *parsed;
+    policy.io_capture_source = std::string("env ") + kCaptureIoEnvVar + "=" + env_value;
+  }
+  if (flag) {
+    policy.io_capture_enabled = *flag;
+    policy.io_capture_source = *flag ? "flag --capture-io" : "flag --no-capture-io";
+  }
+  return policy;
+}
+
+}  // namespace ctrecord
