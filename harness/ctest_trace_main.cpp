@@ -1,2 +1,6 @@
-// ctest-trace: placeholder main until the trace CLI lands.
-int main() { return 2; }
+// ctest-trace: inspect .ctrace files (info, cat, events); see docs/cli.md.
+#include "ctharness/trace_cli.hpp"
+
+int main(int argc, char** argv) {
+  return ctharness::trace_cli_main(argc, argv);
+}

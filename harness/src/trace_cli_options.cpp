@@ -1,0 +1,77 @@
+// Shared by the ctest-trace subcommands: option parsing (Boost.Program_options), opening a
+// trace and reporting why reading stopped.
+#include "ctharness/trace_cli_options.hpp"
+
+#include <sstream>
+
+#include "ctharness/trace_cli.hpp"
+#include "ctrecord/errors.hpp"
+#include "ctrecord/log.hpp"
+
+namespace po = boost::program_options;
+
+namespace ctharness {
+
+std::string trace_command_help(const po::options_description& options, const std::string& usage) {
+  std::ostringstream out;
+  out << "usage: " << usage << "\n" << options;
+  return out.str();
+}
+
+TraceCommandLine parse_trace_command_line(const std::vector<std::string>& args,
+                                          po::options_description options,
+                                          const std::string& usage) {
+  options.add_options()("help,h", "show this help");
+  po::options_description hidden;
+  hidden.add_options()("trace", po::value<std::vector<std::string>>(), "trace file");
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("trace", -1);
+
+  TraceCommandLine result;
+  try {
+    po::store(
+        po::command_line_parser(args)
+            .options(all)
+            .positional(positional)
+            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+            .run(),
+        result.options);
+    po::notify(result.options);
+  } catch (const po::error& e) {
+    throw ctrecord::UsageError(std::string(e.what()) + " (usage: " + usage + ")");
+  }
+  result.help = result.options.count("help") > 0;
+  if (result.help) return result;
+  const auto traces = result.options.count("trace")
+                          ? result.options["trace"].as<std::vector<std::string>>()
+                          : std::vector<std::string>{};
+  if (traces.size() != 1) {
+    throw ctrecord::UsageError(std::string(traces.empty() ? "missing the TRACE argument"
+                                                          : "expected exactly one TRACE file") +
+                               " (usage: " + usage + ")");
+  }
+  result.trace_path = traces.front();
+  return result;
+}
+
+std::unique_ptr<ctrecord::TraceReader> open_trace(const std::string& path) {
+  try {
+    return std::make_unique<ctrecord::TraceReader>(path);
+  } catch (const ctrecord::TraceFormatError& e) {
+    throw UnreadableTrace(path + ": " + e.what());
+  }
+}
+
+int report_trace_end(const ctrecord::TraceReader& reader) {
+  if (reader.complete()) return kTraceExitOk;
+  if (reader.error()) {
+    ctrecord::log::error("{}: {}", reader.path(), reader.error()->what());
+  } else {
+    ctrecord::log::error("{}: the trace is incomplete", reader.path());
+  }
+  return kTraceExitDamaged;
+}
+
+}  // namespace ctharness
