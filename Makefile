@@ -1,0 +1,58 @@
+# ctest-record: the two Quick-start commands (`make demo`, `make test`) and the rest of the
+# developer workflow. Every target installs missing Debian packages first (ci/install-deps.sh).
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+CTEST_ARGS ?=
+
+.PHONY: all deps configure build test demo test-asan test-tsan test-sanitizers stress format \
+        check-format clean help
+
+all: build
+
+help:
+	@echo "make demo             install, build, record the bundled fixtures and show the trace"
+	@echo "make test             install, build, run every default test (unit + end-to-end)"
+	@echo "make test-asan        the same tests in an ASan+UBSan build ($(BUILD_DIR)-asan)"
+	@echo "make test-tsan        unit tests in a ThreadSanitizer build ($(BUILD_DIR)-tsan)"
+	@echo "make stress           the long stress tests (ctest label 'stress')"
+	@echo "make format           clang-format every C++ file; check-format only checks"
+
+deps:
+	@bash ci/install-deps.sh
+
+configure: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) -LE 'stress|bench' $(CTEST_ARGS)
+
+demo: build
+	bash ci/demo.sh $(BUILD_DIR)
+
+test-asan: deps
+	cmake -S . -B $(BUILD_DIR)-asan -DCMAKE_BUILD_TYPE=Debug -DCTR_SANITIZE=address
+	cmake --build $(BUILD_DIR)-asan -j $(JOBS)
+	ctest --test-dir $(BUILD_DIR)-asan --output-on-failure -j $(JOBS) -LE 'stress|bench' $(CTEST_ARGS)
+
+test-tsan: deps
+	cmake -S . -B $(BUILD_DIR)-tsan -DCMAKE_BUILD_TYPE=Debug -DCTR_SANITIZE=thread
+	cmake --build $(BUILD_DIR)-tsan -j $(JOBS) --target ctr_unit_tests
+	ctest --test-dir $(BUILD_DIR)-tsan --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)
+
+test-sanitizers: test-asan test-tsan
+
+stress: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -L stress $(CTEST_ARGS)
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+check-format:
+	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf $(BUILD_DIR) $(BUILD_DIR)-asan $(BUILD_DIR)-tsan

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `make demo`: records the bundled fixtures with the freshly built tools and shows what the
+# traces hold. Usage: ci/demo.sh BUILD_DIR
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-build}" && pwd)
+record="$build/harness/ctest-record"
+trace="$build/harness/ctest-trace"
+out="$build/demo"
+rm -rf "$out" && mkdir -p "$out"
+# Debian's interpreter sees python3-pytest even when another python3 is first on PATH.
+py=/usr/bin/python3
+[[ -x $py ]] || py=$(command -v python3)
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "ctest-record -o $out/smoke.ctrace -- python3 fixtures/stdout_script.py < fixtures/demo-input.txt"
+"$record" -o "$out/smoke.ctrace" -- "$py" "$root/fixtures/stdout_script.py" < "$root/fixtures/demo-input.txt"
+
+step "ctest-trace info $out/smoke.ctrace"
+"$trace" info "$out/smoke.ctrace"
+
+step "ctest-trace cat --stream stdin $out/smoke.ctrace   (the bytes the script consumed)"
+"$trace" cat --stream stdin "$out/smoke.ctrace"
+
+step "ctest-trace events $out/smoke.ctrace   (io events, one JSON object per line)"
+"$trace" events "$out/smoke.ctrace" | grep '"kind":"io"' | head -n 6
+
+if "$py" -c 'import pytest' 2>/dev/null; then
+  step "ctest-record -o $out/pytest.ctrace -- python3 -m pytest fixtures/pytest_demo"
+  (cd "$root" && "$record" -o "$out/pytest.ctrace" -- "$py" -m pytest -p no:cacheprovider fixtures/pytest_demo)
+  step "ctest-trace info $out/pytest.ctrace"
+  "$trace" info "$out/pytest.ctrace"
+else
+  echo "(pytest is not installed for $py: skipping the pytest demo)"
+fi
+
+step "done: traces are in $out"
