@@ -1,0 +1,82 @@
+// ctest-record's command line: options end at the first non-option word, values, errors,
+// and the default trace path.
+#include "ctharness/record_cli.hpp"
+
+#include <gtest/gtest.h>
+
+#include "ctrecord/errors.hpp"
+
+using ctharness::parse_record_args;
+using ctharness::RecordCliOptions;
+
+namespace {
+RecordCliOptions parse(std::vector<const char*> words) {
+  words.insert(words.begin(), "ctest-record");
+  return parse_record_args(static_cast<int>(words.size()), words.data());
+}
+using Words = std::vector<std::string>;
+}  // namespace
+
+TEST(RecordCli, OptionsEndAtTheFirstNonOptionWord) {
+  const auto o = parse({"-o", "t.ctrace", "pytest", "-v", "--output", "x"});
+  ASSERT_TRUE(o.output);
+  EXPECT_EQ(*o.output, "t.ctrace");
+  EXPECT_EQ(o.command, (Words{"pytest", "-v", "--output", "x"}));
+}
+
+TEST(RecordCli, DoubleDashEndsOptions) {
+  const auto o = parse({"-q", "--", "-weird-program", "--help"});
+  EXPECT_TRUE(o.quiet);
+  EXPECT_FALSE(o.help);
+  EXPECT_EQ(o.command, (Words{"-weird-program", "--help"}));
+}
+
+TEST(RecordCli, ValueFormsAndClusters) {
+  EXPECT_EQ(*parse({"--output=a.ctrace", "true"}).output, "a.ctrace");
+  EXPECT_EQ(*parse({"-oa.ctrace", "true"}).output, "a.ctrace");
+  const auto o = parse({"-qno", "b.ctrace", "true"});
+  EXPECT_TRUE(o.quiet);
+  EXPECT_TRUE(o.no_stdin);
+  EXPECT_EQ(*o.output, "b.ctrace");
+  EXPECT_EQ(o.command, (Words{"true"}));
+  EXPECT_DOUBLE_EQ(parse({"--grace", "0.5", "true"}).grace_seconds, 0.5);
+}
+
+TEST(RecordCli, CaptureFlags) {
+  EXPECT_FALSE(parse({"true"}).capture_io.has_value());
+  EXPECT_EQ(parse({"--no-capture-io", "true"}).capture_io, false);
+  EXPECT_EQ(parse({"--capture-io", "true"}).capture_io, true);
+  EXPECT_THROW(parse({"--capture-io", "--no-capture-io", "true"}), ctrecord::UsageError);
+}
+
+TEST(RecordCli, UsageErrorsNameTheProblem) {
+  auto message_of = [](std::vector<const char*> words) -> std::string {
+    try {
+      parse(std::move(words));
+    } catch (const ctrecord::UsageError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_NE(message_of({"--bogus", "true"}).find("--bogus"), std::string::npos);
+  EXPECT_NE(message_of({}).find("no command"), std::string::npos);
+  EXPECT_NE(message_of({"--grace", "-1", "true"}).find("--grace"), std::string::npos);
+  EXPECT_NE(message_of({"--grace", "soon", "true"}).find("grace"), std::string::npos);
+  EXPECT_NE(message_of({"-o"}).find("output"), std::string::npos);
+}
+
+TEST(RecordCli, HelpAndVersionNeedNoCommand) {
+  EXPECT_TRUE(parse({"--help"}).help);
+  EXPECT_TRUE(parse({"-h"}).help);
+  EXPECT_TRUE(parse({"--version"}).version);
+  EXPECT_NE(ctharness::record_help_text().find("--no-capture-io"), std::string::npos);
+}
+
+TEST(RecordCli, DefaultTracePath) {
+  const std::time_t t = 1795707192;  // 2026-11-26T15:33:12Z
+  EXPECT_EQ(ctharness::default_trace_path("/usr/bin/pytest", nullptr, t, 42),
+            "ctest-traces/pytest-20261126T153312Z-42.ctrace");
+  EXPECT_EQ(ctharness::default_trace_path("./a b:c", "/tmp/traces", t, 7),
+            "/tmp/traces/a_b_c-20261126T153312Z-7.ctrace");
+  EXPECT_EQ(ctharness::default_trace_path("dir/", "", t, 1), "ctest-traces/command-20261126T153312Z-1.ctrace");
+}

@@ -1,0 +1,47 @@
+// RecorderPolicy layering: defaults < CTEST_CAPTURE_IO < --capture-io/--no-capture-io.
+#include "ctrecord/recorder_policy.hpp"
+
+#include <gtest/gtest.h>
+
+#include "ctrecord/errors.hpp"
+
+using ctrecord::resolve_policy;
+
+TEST(RecorderPolicy, DefaultCapturesIo) {
+  const auto policy = resolve_policy(nullptr, std::nullopt);
+  EXPECT_TRUE(policy.io_capture_enabled);
+  EXPECT_EQ(policy.io_capture_source, "default");
+}
+
+TEST(RecorderPolicy, EnvironmentOverridesDefault) {
+  EXPECT_FALSE(resolve_policy("0", std::nullopt).io_capture_enabled);
+  EXPECT_TRUE(resolve_policy("1", std::nullopt).io_capture_enabled);
+  EXPECT_FALSE(resolve_policy("off", std::nullopt).io_capture_enabled);
+  EXPECT_EQ(resolve_policy("0", std::nullopt).io_capture_source, "env CTEST_CAPTURE_IO=0");
+}
+
+TEST(RecorderPolicy, EmptyEnvironmentValueCountsAsUnset) {
+  EXPECT_EQ(resolve_policy("", std::nullopt).io_capture_source, "default");
+}
+
+TEST(RecorderPolicy, FlagOverridesEnvironment) {
+  auto policy = resolve_policy("0", true);
+  EXPECT_TRUE(policy.io_capture_enabled);
+  EXPECT_EQ(policy.io_capture_source, "flag --capture-io");
+  policy = resolve_policy("1", false);
+  EXPECT_FALSE(policy.io_capture_enabled);
+  EXPECT_EQ(policy.io_capture_source, "flag --no-capture-io");
+}
+
+TEST(RecorderPolicy, BadEnvironmentValueIsAUsageErrorNamingTheVariable) {
+  try {
+    resolve_policy("maybe", std::nullopt);
+    FAIL() << "expected UsageError";
+  } catch (const ctrecord::UsageError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("CTEST_CAPTURE_IO"), std::string::npos) << what;
+    EXPECT_NE(what.find("maybe"), std::string::npos) << what;
+  }
+  // Even when a flag would override it: a bad setting is never silently ignored.
+  EXPECT_THROW(resolve_policy("maybe", true), ctrecord::UsageError);
+}
