@@ -137,6 +137,7 @@ class RecordTestCase(unittest.TestCase):
                  timeout=TIMEOUT, pass_fds=(), trace=None, preexec_fn=None):
         """Run argv in its own session (so cleanup can kill everything it started), capture
         stdout and stderr, fail the test on timeout."""
+        argv = [str(a) for a in argv]
         if env is None:
             env = dict(os.environ)
         if extra_env:

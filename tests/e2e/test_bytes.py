@@ -127,6 +127,29 @@ class LargeOutputTest(RecordTestCase):
         self.assertEqual(info["end"]["counters"]["dropped_chunks"], 0)
 
 
+class NonBlockingConsoleTest(RecordTestCase):
+
+    def test_nonblocking_console_pipe_gets_every_byte(self):
+        # The recorder's stdout is a non-blocking pipe that fills up: EAGAIN must be handled
+        # (wait and retry), never turned into lost bytes.
+        size = 8 * 1024 * 1024
+        r_fd, w_fd = os.pipe()
+        os.set_blocking(w_fd, False)
+        try:
+            proc = self.popen(self.recorder_argv(py_fixture("random_data.py", size)), stdin=None,
+                              stdout=w_fd)
+        finally:
+            os.close(w_fd)
+        self.addCleanup(os.close, r_fd)
+        console = self.read_to_eof(r_fd, timeout=60)
+        self.assertEqual(self.wait_proc(proc), 0, self.read_log(proc))
+        count, want_sha = self.read_log(proc).split()[:2]
+        self.assertEqual(int(count), size)
+        self.assertEqual(len(console), size)
+        self.assertEqual(sha256(console), want_sha.decode(), "console checksum")
+        self.assertEqual(sha256(self.cat(self.path("t.ctrace"), "stdout")), want_sha.decode())
+
+
 LINE_RE = re.compile(rb"^t(\d\d) line (\d{6}) ([a-z]*)$")
 
 

@@ -39,6 +39,25 @@ class StdinPipeTest(RecordTestCase):
         self.assertTrue(info["complete"])
         self.assertEqual(info["exit"]["status"], 3)
 
+    def test_child_exits_without_reading_10_mib_of_stdin(self):
+        data = deterministic_bytes(10 * 1024 * 1024, seed=11)
+        r = self.record(py_fixture("exit_code.py", 0), input=data, timeout=60)
+        self.assertEqual(r.status, 0, r.describe())
+        self.assertEqual(r.stdout, b"exit_code: exiting with 0\n")
+        info, _ = self.assert_complete(r.trace)
+        recorded = self.cat(r.trace, "stdin")
+        # Whatever was forwarded (read-ahead is allowed) is a prefix of what we sent.
+        self.assertEqual(recorded, data[:len(recorded)])
+
+    def test_smoke_script(self):
+        # fixtures/stdout_script.py is the manual smoke test; make sure it keeps working.
+        r = self.record(py_fixture("stdout_script.py"), input=b"first\nsecond\n")
+        self.assertEqual(r.status, 0, r.describe())
+        self.assertIn(b"you said: first\nyou said: second\n", r.stdout)
+        self.assertIn(b"read 2 line(s), bye\n", r.stdout)
+        self.assertIn(b"stderr line 3\n", r.stderr)
+        self.assert_streams(r.trace, stdout=r.stdout, stderr=r.stderr, stdin=b"first\nsecond\n")
+
     def test_live_mirror_prompt_visible_before_any_input(self):
         proc = self.popen(self.recorder_argv(py_fixture("prompt_wait.py")))
         fd = proc.stdout.fileno()
