@@ -53,6 +53,7 @@ struct TraceFileWriter::Impl {
   std::uint64_t lost = 0;
   int broken_errno = 0;  // set when a failed write could not be rolled back
   bool closed = false;
+  bool header_written = false;
 
   void configure_cctx() {
     cctx = ZSTD_createCCtx();
@@ -86,7 +87,23 @@ struct TraceFileWriter::Impl {
     bytes += data.size();
   }
 
+  void write_header() {
+    std::string header(trace_format::kMagic.begin(), trace_format::kMagic.end());
+    detail::append_u32_le(header, trace_format::kCurrentVersion);
+    detail::append_u32_le(header, 0);  // flags: none defined in v1
+    write_or_throw(header, 0);
+    header_written = true;
+  }
+
   void write_frame(const PendingFrame& frame) {
+    if (!header_written) {
+      try {
+        write_header();
+      } catch (...) {
+        lost += frame.events;
+        throw;
+      }
+    }
     compressed.resize(ZSTD_compressBound(frame.data.size()));
     const std::size_t size = ZSTD_compress2(cctx, compressed.data(), compressed.size(),
                                             frame.data.data(), frame.data.size());
@@ -124,14 +141,17 @@ TraceFileWriter::TraceFileWriter(UniqueFd fd, std::string path, int zstd_level) 
   impl_->level = zstd_level;
   try {
     impl_->configure_cctx();
-    std::string header(trace_format::kMagic.begin(), trace_format::kMagic.end());
-    detail::append_u32_le(header, trace_format::kCurrentVersion);
-    detail::append_u32_le(header, 0);  // flags: none defined in v1
-    impl_->write_or_throw(header, 0);
   } catch (...) {
     ZSTD_freeCCtx(impl_->cctx);
     delete impl_;
     throw;
+  }
+  // A header that cannot be written (disk full, /dev/full) is not fatal here: the recording
+  // goes on, the header is retried before the first frame, and that write reports the error
+  // through the normal path (the command keeps running; the trace is marked incomplete).
+  try {
+    impl_->write_header();
+  } catch (const EnvironmentError&) {
   }
 }
 
@@ -199,6 +219,7 @@ void TraceFileWriter::close() {
   if (impl_->closed) return;
   try {
     flush_frame();
+    if (!impl_->header_written) impl_->write_header();
   } catch (...) {
     impl_->closed = true;
     impl_->fd.reset();

@@ -362,8 +362,21 @@ TEST(TraceReader, UnknownKindsAreSkipped) {
 TEST(TraceFileWriter, WriteFailureThrowsAndCountsLostEvents) {
   ctrecord::UniqueFd fd(::open("/dev/full", O_WRONLY | O_CLOEXEC));
   ASSERT_TRUE(fd);
-  // The header write itself fails on /dev/full.
-  EXPECT_THROW(ctrecord::TraceFileWriter(std::move(fd), "/dev/full"), ctrecord::EnvironmentError);
+  {
+    // The header write fails on /dev/full. That is not fatal at construction (the recording
+    // must go on); the first frame retries the header and reports the error.
+    ctrecord::TraceFileWriter full(std::move(fd), "/dev/full");
+    full.append(ctrtest::sample_end());
+    try {
+      full.flush_frame();
+      FAIL() << "no error";
+    } catch (const ctrecord::EnvironmentError& e) {
+      EXPECT_EQ(e.error_number(), ENOSPC);
+      EXPECT_NE(std::string(e.what()).find("/dev/full"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(full.events_lost(), 1u);
+    EXPECT_THROW(full.close(), ctrecord::EnvironmentError);
+  }
 
   // A writer whose descriptor starts failing later: write end of a pipe with the reader gone.
   int fds[2];

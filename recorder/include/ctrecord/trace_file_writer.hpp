@@ -14,7 +14,8 @@ namespace ctrecord {
 class TraceFileWriter {
  public:
   // Takes ownership of `fd` (opened for writing); `path` is only for messages.
-  // Writes the file header immediately. Throws EnvironmentError when that fails.
+  // Writes the file header immediately; if that fails (disk full), it is retried before the
+  // first frame and close(), which then report the error.
   TraceFileWriter(UniqueFd fd, std::string path, int zstd_level = 1);
   ~TraceFileWriter();
   TraceFileWriter(const TraceFileWriter&) = delete;
