@@ -48,6 +48,14 @@ def bin_fixture(name, *args):
     return [os.path.join(FIXTURE_BIN_DIR, name)] + [str(a) for a in args]
 
 
+def kill_quietly(pid, sig=signal.SIGKILL):
+    """Send sig to pid, ignoring a process that is already gone."""
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def shell_status(returncode):
     """The status a shell would show ($?): Popen's -N (killed by signal N) becomes 128+N."""
     return 128 - returncode if returncode < 0 else returncode

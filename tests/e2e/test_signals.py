@@ -10,7 +10,8 @@ import termios
 import time
 import unittest
 
-from ctr_helpers import RECORD_BIN, RecordTestCase, io_payload, py_fixture, shell_status
+from ctr_helpers import (RECORD_BIN, RecordTestCase, io_payload, kill_quietly, py_fixture,
+                         shell_status)
 
 
 def wait_ready_pid(test, proc):
@@ -60,7 +61,7 @@ class RecorderKilledTest(RecordTestCase):
             time.sleep(0.05)
         os.kill(proc.pid, signal.SIGKILL)
         self.assertEqual(self.wait_proc(proc), -signal.SIGKILL)
-        os.kill(child_pid, signal.SIGKILL)
+        kill_quietly(child_pid)
 
         info = self.info(trace, complete=False)
         self.assertFalse(info["complete"])
@@ -191,7 +192,7 @@ class BackgroundDescendantTest(RecordTestCase):
         r = self.record(py_fixture("bg_holder.py", 5, 60), options=["--grace", "1"], timeout=40)
         m = re.match(rb"bg_holder: grandchild pid=(\d+)\n", r.stdout)
         if m:
-            self.addCleanup(lambda: os.kill(int(m.group(1)), signal.SIGKILL))
+            self.addCleanup(kill_quietly, int(m.group(1)))
         self.assertEqual(r.returncode, 5, r.describe())
         self.assertLess(r.elapsed, 20, "recorder should give up after the 1 s grace period")
         self.assertIsNotNone(m, r.describe())
