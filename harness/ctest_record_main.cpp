@@ -37,16 +37,17 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
 
   ctrecord::RecordRequest request;
   request.argv = options.command;
-  request.policy = ctrecord::resolve_policy(std::getenv(ctrecord::kCaptureIoEnvVar), options.capture_io);
+  request.policy =
+      ctrecord::resolve_policy(std::getenv(ctrecord::kCaptureIoEnvVar), options.capture_io);
   request.no_stdin = options.no_stdin;
   request.grace = std::chrono::milliseconds(static_cast<long long>(options.grace_seconds * 1000.0));
   request.std_fds = std_fds;
 
   const bool default_path = !options.output;
-  const std::string path = default_path
-                               ? ctharness::default_trace_path(options.command[0], std::getenv("CTEST_TRACE_DIR"),
-                                                               std::time(nullptr), ::getpid())
-                               : *options.output;
+  const std::string path = default_path ? ctharness::default_trace_path(
+                                              options.command[0], std::getenv("CTEST_TRACE_DIR"),
+                                              std::time(nullptr), ::getpid())
+                                        : *options.output;
   auto writer = std::make_unique<ctrecord::TraceFileWriter>(
       ctharness::create_trace_file(path, default_path), path);
 

@@ -12,7 +12,8 @@ bool takes_value(const po::options_description& desc, const std::string& key) {
 }
 }  // namespace
 
-SplitArgs split_at_command(const po::options_description& desc, const std::vector<std::string>& args) {
+SplitArgs split_at_command(const po::options_description& desc,
+                           const std::vector<std::string>& args) {
   SplitArgs split;
   std::size_t i = 0;
   while (i < args.size()) {

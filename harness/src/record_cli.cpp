@@ -15,20 +15,19 @@ namespace po = boost::program_options;
 namespace {
 po::options_description record_options() {
   po::options_description desc("Options");
-  desc.add_options()
-      ("output,o", po::value<std::string>()->value_name("PATH"),
-       "trace file to write (default: <program>-<UTC time>-<pid>.ctrace in $CTEST_TRACE_DIR, "
-       "or in ./ctest-traces when that is not set)")
-      ("no-stdin,n", "give the command /dev/null as stdin")
-      ("capture-io", "record stdin/stdout/stderr (default; overrides CTEST_CAPTURE_IO)")
-      ("no-capture-io", "record metadata and exit status only (overrides CTEST_CAPTURE_IO)")
-      ("grace", po::value<double>()->value_name("SECONDS"),
-       "after the command exits, how long to wait for processes it left behind that still hold "
-       "its stdout/stderr (default 3)")
-      ("quiet,q", "no informational messages (warnings and errors still shown)")
-      ("verbose,v", "debug messages")
-      ("help,h", "show this help and exit")
-      ("version", "show the version and exit");
+  desc.add_options()(
+      "output,o", po::value<std::string>()->value_name("PATH"),
+      "trace file to write (default: <program>-<UTC time>-<pid>.ctrace in $CTEST_TRACE_DIR, "
+      "or in ./ctest-traces when that is not set)")("no-stdin,n",
+                                                    "give the command /dev/null as stdin")(
+      "capture-io", "record stdin/stdout/stderr (default; overrides CTEST_CAPTURE_IO)")(
+      "no-capture-io", "record metadata and exit status only (overrides CTEST_CAPTURE_IO)")(
+      "grace", po::value<double>()->value_name("SECONDS"),
+      "after the command exits, how long to wait for processes it left behind that still hold "
+      "its stdout/stderr (default 3)")(
+      "quiet,q", "no informational messages (warnings and errors still shown)")(
+      "verbose,v", "debug messages")("help,h", "show this help and exit")(
+      "version", "show the version and exit");
   return desc;
 }
 }  // namespace
@@ -103,9 +102,8 @@ RecordCliOptions parse_record_args(int argc, const char* const* argv) {
 
 std::string default_trace_path(const std::string& argv0, const char* trace_dir, std::time_t now,
                                pid_t pid) {
-  std::string program = argv0.substr(argv0.find_last_of('/') == std::string::npos
-                                         ? 0
-                                         : argv0.find_last_of('/') + 1);
+  std::string program =
+      argv0.substr(argv0.find_last_of('/') == std::string::npos ? 0 : argv0.find_last_of('/') + 1);
   for (char& c : program) {
     const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                        c == '.' || c == '_' || c == '-' || c == '+';

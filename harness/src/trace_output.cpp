@@ -12,7 +12,8 @@ namespace ctharness {
 
 namespace {
 void make_parent_dirs(const std::string& path) {
-  for (std::size_t pos = path.find('/', 1); pos != std::string::npos; pos = path.find('/', pos + 1)) {
+  for (std::size_t pos = path.find('/', 1); pos != std::string::npos;
+       pos = path.find('/', pos + 1)) {
     const std::string dir = path.substr(0, pos);
     if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) {
       throw ctrecord::EnvironmentError("mkdir", dir, errno);

@@ -22,7 +22,8 @@ EnvironmentError::EnvironmentError(const std::string& syscall, const std::string
 EnvironmentError::EnvironmentError(const std::string& message) : std::runtime_error(message) {}
 
 TraceFormatError::TraceFormatError(std::uint64_t offset, const std::string& what)
-    : std::runtime_error("at byte offset " + std::to_string(offset) + ": " + what), offset_(offset) {}
+    : std::runtime_error("at byte offset " + std::to_string(offset) + ": " + what),
+      offset_(offset) {}
 
 long check_syscall(long result, const char* syscall, const std::string& path) {
   if (result == -1) throw EnvironmentError(syscall, path, errno);

@@ -1,5 +1,6 @@
 // Stream names and event kind helpers shared by the writer, reader and CLIs.
 #include "ctrecord/io_chunk.hpp"
+
 #include "ctrecord/trace_events.hpp"
 
 namespace ctrecord {

@@ -25,7 +25,9 @@ void IoEventSink::note(NoteLevel level, std::string text) {
   host_.post(NoteEvent{clock_.now_ns(), level, std::move(text)});
 }
 
-void IoEventSink::post(TraceEvent event) { host_.post(std::move(event)); }
+void IoEventSink::post(TraceEvent event) {
+  host_.post(std::move(event));
+}
 
 Counters IoEventSink::counters() const {
   Counters c;

@@ -30,11 +30,21 @@ void set_program_name(std::string name) {
   std::lock_guard lock(g_name_mutex);
   g_program_name = std::move(name);
 }
-void set_level(Level level) { g_level.store(static_cast<int>(level)); }
-Level level() noexcept { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
-void set_output_fd(int fd) noexcept { g_fd.store(fd); }
-int output_fd() noexcept { return g_fd.load(); }
-unsigned long count(Level level) noexcept { return g_counts[static_cast<size_t>(level)].load(); }
+void set_level(Level level) {
+  g_level.store(static_cast<int>(level));
+}
+Level level() noexcept {
+  return static_cast<Level>(g_level.load(std::memory_order_relaxed));
+}
+void set_output_fd(int fd) noexcept {
+  g_fd.store(fd);
+}
+int output_fd() noexcept {
+  return g_fd.load();
+}
+unsigned long count(Level level) noexcept {
+  return g_counts[static_cast<size_t>(level)].load();
+}
 
 void write(Level level, std::string_view message) {
   if (static_cast<int>(level) > g_level.load(std::memory_order_relaxed)) return;

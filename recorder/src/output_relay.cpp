@@ -49,8 +49,8 @@ void OutputRelay::on_readable() {
   }
   if (errno == EINTR || errno == EAGAIN) return;
   const int err = errno;
-  sink_.note(NoteLevel::Error, std::string("reading the command's ") + std::string(stream_name(stream_)) +
-                                   ": " + std::strerror(err));
+  sink_.note(NoteLevel::Error, std::string("reading the command's ") +
+                                   std::string(stream_name(stream_)) + ": " + std::strerror(err));
   close("read-error");
 }
 

@@ -50,7 +50,9 @@ void set_nonblocking(int fd) {
 }
 
 // Larger pipes mean fewer wake-ups for bulk output; best effort (the limit may be lower).
-void grow_pipe(int fd) { (void)::fcntl(fd, F_SETPIPE_SZ, kPipeSize); }
+void grow_pipe(int fd) {
+  (void)::fcntl(fd, F_SETPIPE_SZ, kPipeSize);
+}
 
 std::uint64_t timeval_us(const timeval& tv) {
   return static_cast<std::uint64_t>(tv.tv_sec) * 1000000u + static_cast<std::uint64_t>(tv.tv_usec);
@@ -88,14 +90,16 @@ void record_file_stdin(IoEventSink& sink, off_t start_offset) {
     return;
   }
   if (end_offset < start_offset) {
-    sink.note(NoteLevel::Warning, "the command moved stdin's offset backwards; consumed stdin not recorded");
+    sink.note(NoteLevel::Warning,
+              "the command moved stdin's offset backwards; consumed stdin not recorded");
     return;
   }
   const std::uint64_t t_ns = sink.clock().now_ns();
   std::string buffer;
   off_t offset = start_offset;
   while (offset < end_offset) {
-    const auto want = static_cast<std::size_t>(std::min<off_t>(end_offset - offset, kFileStdinChunk));
+    const auto want =
+        static_cast<std::size_t>(std::min<off_t>(end_offset - offset, kFileStdinChunk));
     buffer.resize(want);
     const ssize_t n = ::pread(0, buffer.data(), want, offset);
     if (n < 0 && errno == EINTR) continue;

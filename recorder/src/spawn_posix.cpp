@@ -40,7 +40,8 @@ ResolvedCommand resolve_command(const std::string& name, const char* path_env) {
   std::size_t begin = 0;
   for (;;) {
     const std::size_t end = search.find(':', begin);
-    std::string dir = search.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+    std::string dir =
+        search.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
     if (dir.empty()) dir = ".";
     const std::string candidate = dir + "/" + name;
     int err = 0;
@@ -52,7 +53,9 @@ ResolvedCommand resolve_command(const std::string& name, const char* path_env) {
   return {"", saw_not_executable ? EACCES : ENOENT};
 }
 
-int spawn_failure_status(int err) noexcept { return (err == ENOENT || err == ENOTDIR) ? 127 : 126; }
+int spawn_failure_status(int err) noexcept {
+  return (err == ENOENT || err == ENOTDIR) ? 127 : 126;
+}
 
 pid_t spawn_child(const ChildSpec& spec) {
   posix_spawn_file_actions_t actions;
@@ -77,7 +80,8 @@ pid_t spawn_child(const ChildSpec& spec) {
   for (int sig : spec.default_signals) sigaddset(&defaults, sig);
   if (err == 0) err = posix_spawnattr_setsigmask(&attr, &spec.sigmask);
   if (err == 0) err = posix_spawnattr_setsigdefault(&attr, &defaults);
-  if (err == 0) err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  if (err == 0)
+    err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
   std::vector<char*> argv;
   argv.reserve(spec.argv.size() + 1);
@@ -85,7 +89,8 @@ pid_t spawn_child(const ChildSpec& spec) {
   argv.push_back(nullptr);
 
   pid_t pid = -1;
-  if (err == 0) err = posix_spawn(&pid, spec.executable.c_str(), &actions, &attr, argv.data(), environ);
+  if (err == 0)
+    err = posix_spawn(&pid, spec.executable.c_str(), &actions, &attr, argv.data(), environ);
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   return err == 0 ? pid : -err;

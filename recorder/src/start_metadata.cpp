@@ -52,7 +52,8 @@ std::string resolve_ref(const std::filesystem::path& git_dir, const std::string&
   namespace fs = std::filesystem;
   fs::path common = git_dir;
   const std::string commondir = trim(read_small_file(git_dir / "commondir"));
-  if (!commondir.empty()) common = fs::path(commondir).is_absolute() ? fs::path(commondir) : git_dir / commondir;
+  if (!commondir.empty())
+    common = fs::path(commondir).is_absolute() ? fs::path(commondir) : git_dir / commondir;
   for (const fs::path& base : {git_dir, common}) {
     const std::string id = trim(read_small_file(base / ref));
     if (is_commit_id(id)) return id;
@@ -78,8 +79,9 @@ bool is_secret_env_name(std::string_view name) {
   std::string upper(name);
   std::transform(upper.begin(), upper.end(), upper.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return std::any_of(kSecretMarkers.begin(), kSecretMarkers.end(),
-                     [&](std::string_view marker) { return upper.find(marker) != std::string::npos; });
+  return std::any_of(kSecretMarkers.begin(), kSecretMarkers.end(), [&](std::string_view marker) {
+    return upper.find(marker) != std::string::npos;
+  });
 }
 
 std::vector<EnvVar> redacted_environment() {
@@ -128,7 +130,9 @@ std::string find_git_commit(const std::string& dir) {
   return {};
 }
 
-std::string tool_version() { return CTR_VERSION; }
+std::string tool_version() {
+  return CTR_VERSION;
+}
 
 StartEvent collect_start_metadata(std::vector<std::string> argv, std::string executable,
                                   const RecorderPolicy& policy, std::string stdin_mode,
@@ -143,7 +147,8 @@ StartEvent collect_start_metadata(std::vector<std::string> argv, std::string exe
   if (::gethostname(host, sizeof host - 1) == 0) start.hostname = host;
   struct utsname uts {};
   if (::uname(&uts) == 0) {
-    start.uname = std::string(uts.sysname) + " " + uts.release + " " + uts.version + " " + uts.machine;
+    start.uname =
+        std::string(uts.sysname) + " " + uts.release + " " + uts.version + " " + uts.machine;
   }
   start.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::system_clock::now().time_since_epoch())

@@ -53,8 +53,8 @@ void StdinRelay::read_source() {
 
 void StdinRelay::write_pending() {
   while (pending_offset_ < pending_.size()) {
-    const ssize_t n = ::write(child_.get(), pending_.data() + pending_offset_,
-                              pending_.size() - pending_offset_);
+    const ssize_t n =
+        ::write(child_.get(), pending_.data() + pending_offset_, pending_.size() - pending_offset_);
     if (n >= 0) {
       pending_offset_ += static_cast<std::size_t>(n);
       continue;

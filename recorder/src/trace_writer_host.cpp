@@ -13,7 +13,9 @@ std::size_t payload_bytes(const TraceEvent& event) {
   return 0;
 }
 // Queue weight: payload plus a fixed per-event overhead, so tiny events are bounded too.
-std::size_t event_weight(const TraceEvent& event) { return payload_bytes(event) + 64; }
+std::size_t event_weight(const TraceEvent& event) {
+  return payload_bytes(event) + 64;
+}
 constexpr std::size_t kBatchSize = 256;
 }  // namespace
 
@@ -79,11 +81,11 @@ void TraceWriterHost::run_writer() {
   using Clock = std::chrono::steady_clock;
   std::vector<TraceEvent> batch;
   batch.reserve(kBatchSize);
-  bool frame_open = false;              // events pending since `frame_opened`
+  bool frame_open = false;  // events pending since `frame_opened`
   Clock::time_point frame_opened{};
   for (;;) {
-    const auto deadline = frame_open ? frame_opened + options_.frame_interval
-                                     : Clock::now() + std::chrono::hours(1);
+    const auto deadline =
+        frame_open ? frame_opened + options_.frame_interval : Clock::now() + std::chrono::hours(1);
     batch.clear();
     const std::size_t taken = queue_.pop_batch_until(batch, kBatchSize, deadline);
     for (auto& event : batch) {

@@ -78,5 +78,6 @@ TEST(RecordCli, DefaultTracePath) {
             "ctest-traces/pytest-20261126T153312Z-42.ctrace");
   EXPECT_EQ(ctharness::default_trace_path("./a b:c", "/tmp/traces", t, 7),
             "/tmp/traces/a_b_c-20261126T153312Z-7.ctrace");
-  EXPECT_EQ(ctharness::default_trace_path("dir/", "", t, 1), "ctest-traces/command-20261126T153312Z-1.ctrace");
+  EXPECT_EQ(ctharness::default_trace_path("dir/", "", t, 1),
+            "ctest-traces/command-20261126T153312Z-1.ctrace");
 }

@@ -11,8 +11,9 @@ using namespace ctrecord;
 namespace fs = std::filesystem;
 
 TEST(StartMetadata, SecretNames) {
-  for (const char* name : {"GITHUB_TOKEN", "my_api_token", "AWS_SECRET_ACCESS_KEY", "DB_PASSWORD",
-                           "SSH_KEY", "NPM_AUTH", "PGPASSWD", "GOOGLE_CREDENTIALS", "SESSION_COOKIE"}) {
+  for (const char* name :
+       {"GITHUB_TOKEN", "my_api_token", "AWS_SECRET_ACCESS_KEY", "DB_PASSWORD", "SSH_KEY",
+        "NPM_AUTH", "PGPASSWD", "GOOGLE_CREDENTIALS", "SESSION_COOKIE"}) {
     EXPECT_TRUE(is_secret_env_name(name)) << name;
   }
   for (const char* name : {"PATH", "HOME", "LANG", "TERM", "PYTHONHASHSEED"}) {
@@ -53,7 +54,9 @@ struct TempRepo {
     fs::create_directories(root / "src/deep");
   }
   ~TempRepo() { fs::remove_all(root); }
-  void write(const fs::path& rel, const std::string& text) const { std::ofstream(root / rel) << text; }
+  void write(const fs::path& rel, const std::string& text) const {
+    std::ofstream(root / rel) << text;
+  }
 };
 const std::string kCommit = "0123456789abcdef0123456789abcdef01234567";
 }  // namespace

@@ -3,8 +3,8 @@
 #include "ctrecord/trace_writer_host.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <map>
 #include <thread>
@@ -76,7 +76,8 @@ TEST(TraceWriterHost, FlushesFramesOnTimeSoAKilledRecorderLosesLittle) {
   TraceWriterHostOptions options;
   options.frame_interval = std::chrono::milliseconds(20);
   TraceWriterHost host(
-      std::make_unique<TraceFileWriter>(ctrtest::open_for_writing(file.path()), file.path()), options);
+      std::make_unique<TraceFileWriter>(ctrtest::open_for_writing(file.path()), file.path()),
+      options);
   host.post(NoteEvent{1, NoteLevel::Info, "before the pause"});
   // Without finish(), the event must reach the file within the frame interval.
   std::vector<TraceEvent> events;
@@ -100,7 +101,8 @@ TEST(TraceWriterHost, WriteFailureIsReportedAndLaterEventsAreDroppedNotBlocked) 
   options.frame_bytes = 1024;
   TraceWriterHost host(std::make_unique<TraceFileWriter>(UniqueFd(fds[1]), "pipe:[test]"), options);
   read_end.reset();
-  for (int i = 0; i < 1000; ++i) host.post(IoChunk{Stream::Stdout, 0, std::string(512, 'x'), 0, {}});
+  for (int i = 0; i < 1000; ++i)
+    host.post(IoChunk{Stream::Stdout, 0, std::string(512, 'x'), 0, {}});
   const auto error = host.finish([](const TraceWriterStats&) { return EndEvent{}; });
   ::signal(SIGPIPE, old_sigpipe);
   ASSERT_TRUE(error.has_value());

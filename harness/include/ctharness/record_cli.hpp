@@ -1,10 +1,11 @@
 // The ctest-record command line: options, help text and the default trace location.
 #pragma once
 
+#include <sys/types.h>
+
 #include <ctime>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace ctharness {

@@ -12,7 +12,7 @@ namespace ctrecord {
 enum class Stream : std::uint8_t { Stdin = 0, Stdout = 1, Stderr = 2 };
 inline constexpr int kStreamCount = 3;
 
-std::string_view stream_name(Stream stream) noexcept;       // "stdin", "stdout", "stderr"
+std::string_view stream_name(Stream stream) noexcept;  // "stdin", "stdout", "stderr"
 std::optional<Stream> parse_stream(std::string_view name) noexcept;
 
 struct IoChunk {

@@ -21,7 +21,7 @@ class IoEventSink {
   void on_chunk(IoChunk chunk);  // thread-safe
   void on_stream_closed(Stream stream, std::string reason);
   void note(NoteLevel level, std::string text);  // logs it and records it
-  void post(TraceEvent event);  // anything else (start, exit)
+  void post(TraceEvent event);                   // anything else (start, exit)
 
   // Counters so far (bytes/chunks per stream, plus the host's drop counters and high water).
   Counters counters() const;

@@ -17,7 +17,7 @@ enum class Level : int { Error = 0, Warning = 1, Info = 2, Debug = 3 };
 void set_program_name(std::string name);  // prefix, e.g. "ctest-record"
 void set_level(Level level);              // messages above it are dropped
 Level level() noexcept;
-void set_output_fd(int fd) noexcept;      // default 2
+void set_output_fd(int fd) noexcept;  // default 2
 int output_fd() noexcept;
 
 // Number of messages written at each level so far (tests and summaries use them).
@@ -31,7 +31,8 @@ void error(fmt::format_string<Args...> format, Args&&... args) {
 }
 template <typename... Args>
 void warning(fmt::format_string<Args...> format, Args&&... args) {
-  if (level() >= Level::Warning) write(Level::Warning, fmt::format(format, std::forward<Args>(args)...));
+  if (level() >= Level::Warning)
+    write(Level::Warning, fmt::format(format, std::forward<Args>(args)...));
 }
 template <typename... Args>
 void info(fmt::format_string<Args...> format, Args&&... args) {
@@ -39,7 +40,8 @@ void info(fmt::format_string<Args...> format, Args&&... args) {
 }
 template <typename... Args>
 void debug(fmt::format_string<Args...> format, Args&&... args) {
-  if (level() >= Level::Debug) write(Level::Debug, fmt::format(format, std::forward<Args>(args)...));
+  if (level() >= Level::Debug)
+    write(Level::Debug, fmt::format(format, std::forward<Args>(args)...));
 }
 
 }  // namespace ctrecord::log

@@ -21,13 +21,13 @@ class TraceFileWriter;
 struct RecordRequest {
   std::vector<std::string> argv;  // non-empty
   RecorderPolicy policy;
-  bool no_stdin = false;          // the command gets /dev/null
+  bool no_stdin = false;  // the command gets /dev/null
   std::chrono::milliseconds grace{3000};
-  StdFdState std_fds;             // from guard_std_fds() at start-up
+  StdFdState std_fds;  // from guard_std_fds() at start-up
 };
 
 struct RecordResult {
-  int status = 0;                 // the command's shell-style status (126/127 if not started)
+  int status = 0;  // the command's shell-style status (126/127 if not started)
   bool started = false;
   bool grace_expired = false;
   std::optional<std::string> trace_error;  // set when the trace is incomplete

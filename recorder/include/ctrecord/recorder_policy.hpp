@@ -12,7 +12,8 @@ inline constexpr const char* kCaptureIoEnvVar = "CTEST_CAPTURE_IO";
 
 struct RecorderPolicy {
   bool io_capture_enabled = true;
-  std::string io_capture_source = "default";  // "default", "env CTEST_CAPTURE_IO=0", "flag --no-capture-io"
+  std::string io_capture_source =
+      "default";  // "default", "env CTEST_CAPTURE_IO=0", "flag --no-capture-io"
 };
 
 // `env_value` is the variable's value or nullptr when unset (an empty value counts as unset).

@@ -16,13 +16,13 @@ namespace ctrecord {
 
 struct ReceivedSignal {
   int signo = 0;
-  int code = 0;       // si_code: SI_USER (kill), SI_KERNEL (terminal), ...
+  int code = 0;  // si_code: SI_USER (kill), SI_KERNEL (terminal), ...
   pid_t sender = 0;
 };
 
 class SignalRouting {
  public:
-  SignalRouting();   // throws EnvironmentError
+  SignalRouting();  // throws EnvironmentError
   ~SignalRouting();
   SignalRouting(const SignalRouting&) = delete;
   SignalRouting& operator=(const SignalRouting&) = delete;

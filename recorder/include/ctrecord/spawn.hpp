@@ -26,10 +26,10 @@ inline constexpr int kCloseInChild = -1;
 
 struct ChildSpec {
   std::vector<std::string> argv;
-  std::string executable;                // resolved path
-  std::array<int, 3> stdio{0, 1, 2};     // descriptor to become the child's fd i, or kCloseInChild
-  sigset_t sigmask{};                    // the mask the child starts with
-  std::vector<int> default_signals;      // reset to SIG_DFL in the child
+  std::string executable;             // resolved path
+  std::array<int, 3> stdio{0, 1, 2};  // descriptor to become the child's fd i, or kCloseInChild
+  sigset_t sigmask{};                 // the mask the child starts with
+  std::vector<int> default_signals;   // reset to SIG_DFL in the child
 };
 
 // Starts the child. Returns its pid, or -errno when it could not be started (the exec failed:

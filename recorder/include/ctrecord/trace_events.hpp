@@ -22,21 +22,22 @@ struct EnvVar {
 
 // First event of every trace: what ran, where, and how it was captured.
 struct StartEvent {
-  std::vector<std::string> argv;   // the command as given
-  std::string executable;          // resolved path of argv[0] (empty if not found)
+  std::vector<std::string> argv;  // the command as given
+  std::string executable;         // resolved path of argv[0] (empty if not found)
   std::string cwd;
   std::vector<EnvVar> env;
   std::string hostname;
   std::string uname;               // "sysname release version machine"
   std::int64_t start_unix_ns = 0;  // wall clock at start
   std::string tool_version;
-  bool capture_io = true;          // RecorderPolicy::io_capture_enabled
-  std::string policy_source;       // where capture_io came from: default, env, flag
-  std::array<bool, 3> isatty{};    // was the recorder's fd 0/1/2 a terminal
-  std::string stdin_mode;          // forwarded, file, null, closed
-  std::string git_commit;          // HEAD of the cwd's git repository, if any
+  bool capture_io = true;        // RecorderPolicy::io_capture_enabled
+  std::string policy_source;     // where capture_io came from: "default",
+                                 // "env CTEST_CAPTURE_IO=<value>", "flag --[no-]capture-io"
+  std::array<bool, 3> isatty{};  // was the recorder's fd 0/1/2 a terminal
+  std::string stdin_mode;        // forwarded, file, null, closed
+  std::string git_commit;        // HEAD of the cwd's git repository, if any
   std::int64_t recorder_pid = 0;
-  std::int64_t child_pid = 0;      // 0 if the command could not be started
+  std::int64_t child_pid = 0;  // 0 if the command could not be started
   bool operator==(const StartEvent&) const = default;
 };
 
@@ -60,12 +61,12 @@ struct NoteEvent {
 
 struct ExitEvent {
   std::uint64_t t_ns = 0;
-  bool exited = false;          // true: normal exit with `code`; false: killed by `signal`
+  bool exited = false;  // true: normal exit with `code`; false: killed by `signal`
   std::int32_t code = 0;
   std::int32_t signal = 0;
   bool core_dumped = false;
-  std::int32_t status = 0;      // shell-style status: code, 128+signal, 127/126 spawn errors
-  std::string spawn_error;      // why the command could not be started (then status 126/127)
+  std::int32_t status = 0;  // shell-style status: code, 128+signal, 127/126 spawn errors
+  std::string spawn_error;  // why the command could not be started (then status 126/127)
   std::uint64_t duration_ns = 0;
   std::int64_t max_rss_kib = 0;
   std::uint64_t user_cpu_us = 0;
@@ -74,11 +75,11 @@ struct ExitEvent {
 };
 
 struct Counters {
-  std::array<std::uint64_t, 3> bytes{};   // per stream, indexed by Stream
+  std::array<std::uint64_t, 3> bytes{};  // per stream, indexed by Stream
   std::array<std::uint64_t, 3> chunks{};
   std::uint64_t dropped_chunks = 0;
   std::uint64_t dropped_bytes = 0;
-  std::uint64_t queue_high_water = 0;     // most events waiting for the writer at once
+  std::uint64_t queue_high_water = 0;  // most events waiting for the writer at once
   bool operator==(const Counters&) const = default;
 };
 

@@ -10,7 +10,8 @@ namespace ctrecord::trace_format {
 
 // 8 magic bytes: a non-ASCII first byte (binary, not text), the name, CR LF / ^Z / LF to
 // catch line-ending conversions (as PNG does).
-inline constexpr std::array<unsigned char, 8> kMagic = {0x89, 'C', 'T', 'R', '\r', '\n', 0x1a, '\n'};
+inline constexpr std::array<unsigned char, 8> kMagic = {0x89, 'C',  'T',  'R',
+                                                        '\r', '\n', 0x1a, '\n'};
 inline constexpr std::uint32_t kCurrentVersion = 1;
 inline constexpr std::uint32_t kOldestSupportedVersion = 1;
 inline constexpr std::size_t kHeaderSize = 16;  // magic + u32 version + u32 flags (0)

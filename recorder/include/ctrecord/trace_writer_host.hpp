@@ -52,7 +52,8 @@ class TraceWriterHost {
   // Writes everything queued, then the event `make_end` builds from the final stats, then
   // flushes and closes the file. Call once, from one thread. Returns the first write error
   // (also available from error()).
-  std::optional<std::string> finish(const std::function<EndEvent(const TraceWriterStats&)>& make_end);
+  std::optional<std::string> finish(
+      const std::function<EndEvent(const TraceWriterStats&)>& make_end);
 
   std::optional<std::string> error() const;  // first failure, "write PATH: No space left ..."
   TraceWriterStats stats() const;
