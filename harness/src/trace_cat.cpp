@@ -21,11 +21,7 @@ int run_trace_cat(const std::vector<std::string>& args) {
                         "and stderr)");
   const auto cmd = parse_trace_command_line(args, options, usage);
   StdoutWriter out;
-  if (cmd.help) {
-    out.write(trace_command_help(options, usage));
-    out.flush();
-    return kTraceExitOk;
-  }
+  if (cmd.help) return print_trace_command_help(out, options, usage);
   std::array<bool, ctrecord::kStreamCount> selected{false, true, true};
   if (cmd.options.count("stream")) {
     selected = {};

@@ -18,6 +18,13 @@ std::string trace_command_help(const po::options_description& options, const std
   return out.str();
 }
 
+int print_trace_command_help(StdoutWriter& out, const po::options_description& options,
+                             const std::string& usage) {
+  out.write(trace_command_help(options, usage));
+  out.flush();
+  return kTraceExitOk;
+}
+
 TraceCommandLine parse_trace_command_line(const std::vector<std::string>& args,
                                           po::options_description options,
                                           const std::string& usage) {

@@ -17,11 +17,7 @@ int run_trace_events(const std::vector<std::string>& args) {
   po::options_description options("options");
   const auto cmd = parse_trace_command_line(args, options, usage);
   StdoutWriter out;
-  if (cmd.help) {
-    out.write(trace_command_help(options, usage));
-    out.flush();
-    return kTraceExitOk;
-  }
+  if (cmd.help) return print_trace_command_help(out, options, usage);
   auto reader = open_trace(cmd.trace_path);
   while (auto event = reader->next()) {
     JsonWriter json(out.buffer());

@@ -161,11 +161,7 @@ int run_trace_info(const std::vector<std::string>& args) {
   options.add_options()("json", "print one JSON object instead of text");
   const auto cmd = parse_trace_command_line(args, options, usage);
   StdoutWriter out;
-  if (cmd.help) {
-    out.write(trace_command_help(options, usage));
-    out.flush();
-    return kTraceExitOk;
-  }
+  if (cmd.help) return print_trace_command_help(out, options, usage);
   auto reader = open_trace(cmd.trace_path);
   const TraceSummary summary = summarize_trace(*reader);
   out.write(cmd.options.count("json") ? info_json(summary) : info_text(summary));

@@ -1,4 +1,4 @@
-// write_all / pwrite_all: the loops every descriptor write in the recorder goes through.
+// write_all: the loop every descriptor write in the recorder goes through.
 #include "ctrecord/fd_io.hpp"
 
 #include <poll.h>
@@ -22,35 +22,14 @@ int wait_writable(int fd) noexcept {
 
 int write_all(int fd, std::string_view data) noexcept {
   while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
+    const ssize_t n = ::write(fd, data.data(), data.size());
     if (n >= 0) {
       data.remove_prefix(static_cast<size_t>(n));
-      continue;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
       if (int err = wait_writable(fd)) return err;
-      continue;
+    } else if (errno != EINTR) {
+      return errno;
     }
-    return errno;
-  }
-  return 0;
-}
-
-int pwrite_all(int fd, std::string_view data, long long offset) noexcept {
-  while (!data.empty()) {
-    ssize_t n = ::pwrite(fd, data.data(), data.size(), offset);
-    if (n >= 0) {
-      data.remove_prefix(static_cast<size_t>(n));
-      offset += n;
-      continue;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      if (int err = wait_writable(fd)) return err;
-      continue;
-    }
-    return errno;
   }
   return 0;
 }

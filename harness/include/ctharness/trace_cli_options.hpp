@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ctharness/stdout_writer.hpp"
 #include "ctrecord/trace_reader.hpp"
 
 namespace ctharness {
@@ -28,6 +29,11 @@ TraceCommandLine parse_trace_command_line(const std::vector<std::string>& args,
 // Text for --help: the synopsis and the option descriptions.
 std::string trace_command_help(const boost::program_options::options_description& options,
                                const std::string& usage);
+
+// Writes that help to `out`, flushes, and returns the exit status for it (0).
+int print_trace_command_help(StdoutWriter& out,
+                             const boost::program_options::options_description& options,
+                             const std::string& usage);
 
 // The trace's header is unusable (not a trace, unsupported version): exit status 1.
 struct UnreadableTrace : std::runtime_error {

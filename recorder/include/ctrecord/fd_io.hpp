@@ -1,4 +1,4 @@
-// Whole-buffer reads and writes on raw descriptors: EINTR retried, partial writes continued,
+// Whole-buffer writes on raw descriptors: EINTR retried, partial writes continued,
 // EAGAIN on a non-blocking descriptor waited out with poll(). Errors come back as errno values
 // so callers decide what EPIPE or ENOSPC mean for them.
 #pragma once
@@ -10,8 +10,5 @@ namespace ctrecord {
 
 // Writes all of `data` to `fd`. Returns 0 on success or the errno of the failure.
 int write_all(int fd, std::string_view data) noexcept;
-
-// Like write_all, at offset `offset` (pwrite). Returns 0 or errno.
-int pwrite_all(int fd, std::string_view data, long long offset) noexcept;
 
 }  // namespace ctrecord
