@@ -61,7 +61,13 @@ RecordCliOptions parse_record_args(int argc, const char* const* argv) {
 
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(split.options).options(desc).run(), vm);
+    // No abbreviations: split_at_command must know exactly which words take a value.
+    po::store(
+        po::command_line_parser(split.options)
+            .options(desc)
+            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+            .run(),
+        vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw ctrecord::UsageError(std::string(e.what()) + " (see 'ctest-record --help')");

@@ -24,37 +24,46 @@ OutputRelay::OutputRelay(Stream stream, UniqueFd pipe_read_end, int mirror_fd, I
       producer_(producer),
       buffer_(kReadSize) {}
 
-void OutputRelay::on_readable() {
-  if (!pipe_) return;
+bool OutputRelay::on_readable() {
+  if (!pipe_) return false;
   const ssize_t n = ::read(pipe_.get(), buffer_.data(), buffer_.size());
   if (n > 0) {
+    const std::string_view bytes(buffer_.data(), static_cast<std::size_t>(n));
     IoChunk chunk;
     chunk.stream = stream_;
     chunk.t_ns = sink_.clock().now_ns();
-    chunk.bytes.assign(buffer_.data(), static_cast<std::size_t>(n));
+    chunk.bytes.assign(bytes);
     chunk.producer = producer_;
-    const bool console_gone = !mirror(chunk.bytes);
+    // Into the trace first: a mirror write can block on a stalled console, and bytes the
+    // recorder has taken from the pipe must not depend on the console to be kept.
     sink_.on_chunk(std::move(chunk));
-    if (console_gone) {
+    if (!mirror(bytes)) {
       // The console reader is gone. Close our read end so the command's next write fails
       // with SIGPIPE/EPIPE, exactly as it would without the recorder.
       log::debug("{} console closed (EPIPE); closing the command's pipe", stream_name(stream_));
       close("console-closed");
     }
-    return;
+    return true;
   }
   if (n == 0) {
     close("eof");
-    return;
+    return false;
   }
-  if (errno == EINTR || errno == EAGAIN) return;
+  if (errno == EINTR) return true;
+  if (errno == EAGAIN) return false;
   const int err = errno;
   sink_.note(NoteLevel::Error, std::string("reading the command's ") +
                                    std::string(stream_name(stream_)) + ": " + std::strerror(err));
   close("read-error");
+  return false;
 }
 
-bool OutputRelay::mirror(const std::string& bytes) {
+void OutputRelay::drain_available() {
+  while (on_readable()) {
+  }
+}
+
+bool OutputRelay::mirror(std::string_view bytes) {
   if (mirror_fd_ < 0 || mirror_failed_) return true;
   const int err = write_all(mirror_fd_, bytes);
   if (err == 0) return true;

@@ -31,6 +31,8 @@ namespace ctrecord {
 namespace {
 
 constexpr int kPipeSize = 1 << 20;
+// Shell status when the command's own could not be collected: the recorder's failure code.
+constexpr int kStatusUnknown = 125;
 constexpr std::size_t kFileStdinChunk = 1u << 20;
 
 struct Pipe {
@@ -206,6 +208,7 @@ class SpawnCapture {
     }
     result.started = true;
     child_ = pid;
+    signals_.set_child(pid);
     start.child_pid = pid;
     sink_.post(std::move(start));
     if (!capture) {
@@ -231,10 +234,17 @@ class SpawnCapture {
       if (stdin_mode == StdinMode::Forwarded) stdin_.emplace(0, std::move(in_pipe.write), sink_);
     }
 
-    loop();
+    try {
+      loop();
+    } catch (const std::exception& e) {
+      abandon_child(e.what());
+      sink_.post(make_exit_event(wait_status_, usage_, exit_ns_, spawn_ns));
+      throw;
+    }
     result.grace_expired = grace_expired_;
     if (stdin_mode == StdinMode::File) record_file_stdin(sink_, file_stdin_offset);
     ExitEvent exit = make_exit_event(wait_status_, usage_, exit_ns_, spawn_ns);
+    if (status_unknown_) exit.status = kStatusUnknown;
     result.status = exit.status;
     sink_.post(std::move(exit));
     return result;
@@ -255,13 +265,14 @@ class SpawnCapture {
       if (!child_running_) {
         const auto left = grace_deadline_ - std::chrono::steady_clock::now();
         if (left <= std::chrono::steady_clock::duration::zero()) {
-          expire_grace();
+          stop_reading("grace-expired");
           return;
         }
         timeout_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
       }
       fds.clear();
-      fds.push_back({signals_.fd(), POLLIN, 0});
+      fds.push_back({signals_.sigchld_fd(), POLLIN, 0});
+      fds.push_back({signals_.wake_fd(), POLLIN, 0});
       for (const auto& relay : outputs_) fds.push_back({relay.fd(), POLLIN, 0});
       const bool stdin_polled = stdin_ && stdin_->active();
       if (stdin_polled) fds.push_back(stdin_->interest());
@@ -270,34 +281,54 @@ class SpawnCapture {
         if (errno == EINTR) continue;
         throw EnvironmentError("poll", "", errno);
       }
-      if (fds[0].revents) handle_signals();
+      if (fds[0].revents) {
+        signals_.drain_sigchld();
+        reap();
+      }
+      if (fds[1].revents) {
+        // Forwarding already happened in the signal handler. Once the command has exited,
+        // a signal to the recorder means: stop waiting for its descendants now.
+        const int sig = signals_.take_received_signal();
+        if (sig != 0 && !child_running_ && outputs_open()) {
+          stopped_by_signal_ = sig;
+          stop_reading("signal");
+          return;
+        }
+      }
       for (std::size_t i = 0; i < outputs_.size(); ++i) {
-        if (fds[i + 1].revents) outputs_[i].on_readable();
+        if (fds[i + 2].revents) outputs_[i].on_readable();
       }
       if (stdin_polled && fds.back().revents) stdin_->on_ready(fds.back().revents);
     }
   }
 
-  void handle_signals() {
-    for (const ReceivedSignal& sig : signals_.read_pending()) {
-      if (sig.signo == SIGCHLD) {
-        reap();
-      } else if (child_running_ && signals_.should_forward(sig)) {
-        log::debug("forwarding signal {} to the command (pid {})", sig.signo, child_);
-        ::kill(child_, sig.signo);
-      }
-    }
-  }
-
   void reap() {
     if (!child_running_) return;
+    // Peek first (WNOWAIT): stop forwarding signals to the pid before it is freed for reuse.
+    siginfo_t info{};
+    int r;
+    do {
+      r = ::waitid(P_PID, static_cast<id_t>(child_), &info, WEXITED | WNOHANG | WNOWAIT);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+      const int err = errno;
+      child_running_ = false;
+      signals_.set_child(0);
+      status_unknown_ = true;
+      exit_ns_ = sink_.clock().now_ns();
+      grace_deadline_ = std::chrono::steady_clock::now() + request_.grace;
+      sink_.note(NoteLevel::Error,
+                 std::string("cannot collect the command's exit status (waitid: ") +
+                     std::strerror(err) + ")");
+      if (stdin_) stdin_->stop("child-exited");
+      return;
+    }
+    if (info.si_pid != child_) return;  // still running (a stop or continue notification)
+    signals_.set_child(0);
     int status = 0;
     rusage usage{};
-    pid_t r;
-    do {
-      r = ::wait4(child_, &status, WNOHANG, &usage);
-    } while (r < 0 && errno == EINTR);
-    if (r != child_) return;
+    while (::wait4(child_, &status, 0, &usage) < 0 && errno == EINTR) {
+    }
     child_running_ = false;
     wait_status_ = status;
     usage_ = usage;
@@ -306,15 +337,38 @@ class SpawnCapture {
     if (stdin_) stdin_->stop("child-exited");
   }
 
-  void expire_grace() {
+  // Takes whatever is already in the pipes, then stops reading the ones still held open by
+  // processes the command left behind.
+  void stop_reading(const std::string& reason) {
+    for (auto& relay : outputs_) relay.drain_available();
+    if (!outputs_open()) return;
     grace_expired_ = true;
     const double seconds = static_cast<double>(request_.grace.count()) / 1000.0;
+    const std::string why =
+        reason == "signal"
+            ? fmt::format("stopped on signal {} while waiting", stopped_by_signal_)
+            : fmt::format("stopped reading after the grace period of {:.1f} s (--grace)", seconds);
     sink_.note(NoteLevel::Warning,
-               fmt::format("the command exited, but a process it started still holds its "
-                           "stdout/stderr open; stopped reading after the grace period of {:.1f} s "
-                           "(--grace)",
-                           seconds));
-    for (auto& relay : outputs_) relay.close("grace-expired");
+               "the command exited, but a process it started still holds its stdout/stderr "
+               "open; " +
+                   why);
+    for (auto& relay : outputs_) relay.close(reason);
+  }
+
+  // A failure of the loop itself (not of the command): do not leave the command running
+  // unsupervised. Kill and reap it, and record what happened.
+  void abandon_child(const std::string& what) {
+    if (child_running_) {
+      signals_.set_child(0);
+      ::kill(child_, SIGKILL);
+      int status = 0;
+      while (::wait4(child_, &status, 0, &usage_) < 0 && errno == EINTR) {
+      }
+      child_running_ = false;
+      wait_status_ = status;
+      exit_ns_ = sink_.clock().now_ns();
+    }
+    sink_.note(NoteLevel::Error, "recording failed (" + what + "); the command was killed");
   }
 
   const RecordRequest& request_;
@@ -329,6 +383,8 @@ class SpawnCapture {
   std::uint64_t exit_ns_ = 0;
   std::chrono::steady_clock::time_point grace_deadline_{};
   bool grace_expired_ = false;
+  bool status_unknown_ = false;
+  int stopped_by_signal_ = 0;
 };
 
 }  // namespace

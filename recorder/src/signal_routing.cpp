@@ -1,16 +1,41 @@
-// SignalRouting: signalfd for SIGCHLD and forwarded signals, SIGPIPE ignored, and the
-// inherited signal state kept for the child.
+// SignalRouting: forwarding handlers, SIGCHLD signalfd, SIGPIPE ignored, inherited signal
+// state kept for the child and restored on destruction.
 #include "ctrecord/signal_routing.hpp"
 
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 
 #include "ctrecord/errors.hpp"
 
 namespace ctrecord {
+
+namespace {
+// State the async-signal handler reads: lock-free atomics and a plain fd only.
+std::atomic<pid_t> g_child{0};
+std::atomic<int> g_wake_fd{-1};
+std::atomic<int> g_last_signal{0};
+std::atomic<bool> g_instance{false};
+static_assert(std::atomic<pid_t>::is_always_lock_free && std::atomic<int>::is_always_lock_free);
+
+extern "C" void forward_signal(int sig, siginfo_t* info, void*) {
+  const int saved_errno = errno;
+  // SI_KERNEL: the terminal sent it to the whole foreground process group, child included.
+  if (info == nullptr || info->si_code != SI_KERNEL) {
+    const pid_t child = g_child.load();
+    if (child > 0) ::kill(child, sig);
+  }
+  g_last_signal.store(sig);
+  const std::uint64_t one = 1;
+  const int fd = g_wake_fd.load();
+  if (fd >= 0) (void)!::write(fd, &one, sizeof one);
+  errno = saved_errno;
+}
+}  // namespace
 
 const std::vector<int>& SignalRouting::forwarded_signals() {
   static const std::vector<int> signals{SIGINT, SIGTERM, SIGHUP, SIGQUIT};
@@ -18,69 +43,89 @@ const std::vector<int>& SignalRouting::forwarded_signals() {
 }
 
 SignalRouting::SignalRouting() {
-  sigset_t routed;
-  sigemptyset(&routed);
-  sigaddset(&routed, SIGCHLD);
-  for (int sig : forwarded_signals()) {
-    sigaddset(&routed, sig);
-    struct sigaction current {};
-    if (::sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) {
-      inherited_ignored_.push_back(sig);
+  if (g_instance.exchange(true)) throw InternalError("only one SignalRouting may exist at a time");
+  try {
+    wake_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!wake_fd_) throw EnvironmentError("eventfd", "", errno);
+
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    if (int err = ::pthread_sigmask(SIG_BLOCK, &chld, &inherited_mask_)) {
+      throw EnvironmentError("pthread_sigmask", "", err);
     }
+    sigchld_fd_.reset(::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!sigchld_fd_) {
+      const int err = errno;
+      ::pthread_sigmask(SIG_SETMASK, &inherited_mask_, nullptr);
+      throw EnvironmentError("signalfd", "", err);
+    }
+  } catch (...) {
+    g_instance.store(false);
+    throw;
   }
-  if (int err = ::pthread_sigmask(SIG_BLOCK, &routed, &inherited_mask_)) {
-    throw EnvironmentError("pthread_sigmask", "", err);
-  }
-  fd_.reset(::signalfd(-1, &routed, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!fd_) {
-    int err = errno;
-    ::pthread_sigmask(SIG_SETMASK, &inherited_mask_, nullptr);
-    throw EnvironmentError("signalfd", "", err);
-  }
+  g_wake_fd.store(wake_fd_.get());
+  g_last_signal.store(0);
+
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  ::sigaction(SIGCHLD, nullptr, &inherited_sigchld_);
+  if (inherited_sigchld_.sa_handler == SIG_IGN) ::sigaction(SIGCHLD, &dfl, nullptr);
+
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
   ::sigaction(SIGPIPE, &ignore, &inherited_sigpipe_);
+
+  struct sigaction forward {};
+  forward.sa_sigaction = forward_signal;
+  forward.sa_flags = SA_SIGINFO;  // no SA_RESTART: a blocked write returns EINTR, loops retry
+  sigemptyset(&forward.sa_mask);
+  for (int sig : forwarded_signals()) {
+    struct sigaction current {};
+    ::sigaction(sig, nullptr, &current);
+    if (current.sa_handler == SIG_IGN) continue;  // inherited as ignored: stays ignored
+    ::sigaction(sig, &forward, nullptr);
+    replaced_.emplace_back(sig, current);
+  }
 }
 
 SignalRouting::~SignalRouting() {
+  for (const auto& [sig, action] : replaced_) ::sigaction(sig, &action, nullptr);
   ::sigaction(SIGPIPE, &inherited_sigpipe_, nullptr);
+  drain_sigchld();
+  ::sigaction(SIGCHLD, &inherited_sigchld_, nullptr);
   ::pthread_sigmask(SIG_SETMASK, &inherited_mask_, nullptr);
+  g_child.store(0);
+  g_wake_fd.store(-1);
+  g_instance.store(false);
+}
+
+void SignalRouting::set_child(pid_t pid) noexcept {
+  g_child.store(pid);
 }
 
 std::vector<int> SignalRouting::signals_to_default_in_child() const {
   std::vector<int> result;
   // SIGPIPE is ignored here only for our own sake; the child gets what we inherited (an
-  // inherited SIG_IGN survives exec by itself). Handlers never survive exec.
+  // inherited SIG_IGN survives exec by itself). Handlers never survive exec. An inherited
+  // ignored SIGCHLD cannot be handed on by posix_spawn: the child gets the default.
   if (inherited_sigpipe_.sa_handler != SIG_IGN) result.push_back(SIGPIPE);
   return result;
 }
 
-bool SignalRouting::should_forward(const ReceivedSignal& sig) const {
-  if (sig.signo == SIGCHLD) return false;
-  if (sig.code == SI_KERNEL) return false;  // from the terminal: the child got it already
-  return std::find(inherited_ignored_.begin(), inherited_ignored_.end(), sig.signo) ==
-         inherited_ignored_.end();
+void SignalRouting::drain_sigchld() {
+  signalfd_siginfo info[8];
+  while (::read(sigchld_fd_.get(), info, sizeof info) > 0) {
+  }
 }
 
-std::vector<ReceivedSignal> SignalRouting::read_pending() {
-  std::vector<ReceivedSignal> result;
-  signalfd_siginfo info[8];
-  for (;;) {
-    ssize_t n = ::read(fd_.get(), info, sizeof info);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) break;
-      throw EnvironmentError("read", "signalfd", errno);
-    }
-    const auto count = static_cast<std::size_t>(n) / sizeof(signalfd_siginfo);
-    for (std::size_t i = 0; i < count; ++i) {
-      result.push_back({static_cast<int>(info[i].ssi_signo), info[i].ssi_code,
-                        static_cast<pid_t>(info[i].ssi_pid)});
-    }
-    if (count < 8) break;
+int SignalRouting::take_received_signal() noexcept {
+  std::uint64_t count = 0;
+  while (::read(wake_fd_.get(), &count, sizeof count) < 0 && errno == EINTR) {
   }
-  return result;
+  return g_last_signal.exchange(0);
 }
 
 }  // namespace ctrecord

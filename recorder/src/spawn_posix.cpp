@@ -91,6 +91,13 @@ pid_t spawn_child(const ChildSpec& spec) {
   pid_t pid = -1;
   if (err == 0)
     err = posix_spawn(&pid, spec.executable.c_str(), &actions, &attr, argv.data(), environ);
+  if (err == ENOEXEC) {
+    // A script without a #! line: run it with /bin/sh, as execvp(3) and shells do.
+    std::vector<char*> sh_argv{const_cast<char*>("/bin/sh"),
+                               const_cast<char*>(spec.executable.c_str())};
+    sh_argv.insert(sh_argv.end(), argv.begin() + 1, argv.end());
+    err = posix_spawn(&pid, "/bin/sh", &actions, &attr, sh_argv.data(), environ);
+  }
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   return err == 0 ? pid : -err;

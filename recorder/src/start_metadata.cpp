@@ -29,8 +29,10 @@ constexpr std::array<std::string_view, 8> kSecretMarkers = {
 std::string read_small_file(const std::filesystem::path& path, std::size_t limit = 1 << 20) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return {};
-  std::string data(limit, '\0');
-  in.read(data.data(), static_cast<std::streamsize>(limit));
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  std::string data(ec ? std::size_t{4096} : std::min<std::size_t>(size, limit), '\0');
+  in.read(data.data(), static_cast<std::streamsize>(data.size()));
   data.resize(static_cast<std::size_t>(in.gcount()));
   return data;
 }

@@ -1,12 +1,13 @@
 // OutputRelay: moves one captured output stream (the read end of the child's stdout or stderr
 // pipe) to the console and the trace. Each read becomes one IoChunk, mirrored to the console
-// descriptor as it arrives (console stays live) and handed to the IoEventSink. When the
+// descriptor as it arrives (console stays live) after it was handed to the IoEventSink. When the
 // console is gone (EPIPE) the relay closes the pipe, so the writer gets SIGPIPE/EPIPE just as
 // it would without the recorder. Driven by a poll loop; owns its pipe end.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ctrecord/io_event_sink.hpp"
@@ -24,14 +25,17 @@ class OutputRelay {
   bool open() const noexcept { return pipe_.valid(); }
   Stream stream() const noexcept { return stream_; }
 
-  // One read (call when poll reports the pipe readable or hung up).
-  void on_readable();
+  // One read (call when poll reports the pipe readable or hung up). Returns true when it
+  // took bytes (more may follow), false at EOF, EAGAIN or an error.
+  bool on_readable();
+  // Reads until the pipe is empty (EAGAIN) or ends; the pipe end must be non-blocking.
+  void drain_available();
   // Stops relaying: closes the pipe and records why.
   void close(const std::string& reason);
 
  private:
   // Returns false when the console reader is gone (EPIPE).
-  bool mirror(const std::string& bytes);
+  bool mirror(std::string_view bytes);
 
   Stream stream_;
   UniqueFd pipe_;

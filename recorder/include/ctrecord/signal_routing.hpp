@@ -1,8 +1,12 @@
-// SignalRouting: turns the recorder's signals into readable events. Blocks SIGCHLD and the
-// forwarded signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT) for the whole process and reads them
-// from a signalfd; ignores SIGPIPE so a closed console shows up as EPIPE. Remembers the
-// inherited mask and dispositions so the child starts with those, and restores them on
-// destruction. Create it before any thread starts (threads inherit the mask).
+// SignalRouting: the recorder's signal set-up for spawn mode (a CLI, never the in-process
+// library). SIGINT, SIGTERM, SIGHUP and SIGQUIT get a handler that forwards them to the child
+// at once (whatever the poll loop is blocked in) unless the terminal sent them (the child, in
+// the same process group, got those itself), and that wakes the loop through an eventfd.
+// SIGCHLD is blocked and read from a signalfd. SIGPIPE is ignored so a closed console shows
+// up as EPIPE. A SIGCHLD inherited as ignored is reset to default (otherwise the kernel reaps
+// the child and its status is lost). Everything is restored on destruction; the child starts
+// with the inherited mask and dispositions. One instance at a time; create it before any
+// thread starts (threads inherit the mask).
 #pragma once
 
 #include <signal.h>
@@ -14,38 +18,37 @@
 
 namespace ctrecord {
 
-struct ReceivedSignal {
-  int signo = 0;
-  int code = 0;  // si_code: SI_USER (kill), SI_KERNEL (terminal), ...
-  pid_t sender = 0;
-};
-
 class SignalRouting {
  public:
-  SignalRouting();  // throws EnvironmentError
+  SignalRouting();  // throws EnvironmentError, InternalError if one exists already
   ~SignalRouting();
   SignalRouting(const SignalRouting&) = delete;
   SignalRouting& operator=(const SignalRouting&) = delete;
 
-  int fd() const noexcept { return fd_.get(); }
-  std::vector<ReceivedSignal> read_pending();  // drains the signalfd (non-blocking)
+  // Where forwarded signals go (0: nowhere, e.g. once the child has been reaped).
+  void set_child(pid_t pid) noexcept;
+
+  int sigchld_fd() const noexcept { return sigchld_fd_.get(); }
+  void drain_sigchld();  // empties the signalfd (non-blocking)
+
+  // Readable when one of the forwarded signals arrived (from anyone, terminal included).
+  int wake_fd() const noexcept { return wake_fd_.get(); }
+  // The last such signal since the previous call (0: none); empties the wake fd.
+  int take_received_signal() noexcept;
 
   // What the child must start with.
   const sigset_t& inherited_mask() const noexcept { return inherited_mask_; }
   std::vector<int> signals_to_default_in_child() const;
 
-  // Should `sig` received by the recorder be passed on to the child? Not when the terminal
-  // sent it (the child, in the same process group, got it too) and not when ctest-record
-  // inherited it as ignored.
-  bool should_forward(const ReceivedSignal& sig) const;
-
   static const std::vector<int>& forwarded_signals();
 
  private:
-  UniqueFd fd_;
+  UniqueFd sigchld_fd_;
+  UniqueFd wake_fd_;
   sigset_t inherited_mask_{};
   struct sigaction inherited_sigpipe_ {};
-  std::vector<int> inherited_ignored_;
+  struct sigaction inherited_sigchld_ {};
+  std::vector<std::pair<int, struct sigaction>> replaced_;  // forwarded signals we handle
 };
 
 }  // namespace ctrecord

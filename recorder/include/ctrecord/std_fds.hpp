@@ -1,6 +1,8 @@
 // The recorder's own fds 0/1/2 as it found them. Closed ones are occupied with /dev/null at
 // start-up so no descriptor the recorder opens later can land on 0/1/2 (and be mistaken for a
-// standard stream); the child then gets them closed again, as they were.
+// standard stream). The child gets a closed stdin closed again; a closed stdout/stderr is
+// still captured through a pipe (so the command's writes succeed and are recorded, with no
+// console to mirror to); with capture off the child gets all three exactly as they were.
 #pragma once
 
 #include <array>
