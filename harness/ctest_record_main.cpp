@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "ctharness/record_cli.hpp"
-#include "ctharness/trace_output.hpp"
+#include "ctrecord/trace_output.hpp"
 #include "ctrecord/errors.hpp"
 #include "ctrecord/log.hpp"
 #include "ctrecord/record_session.hpp"
@@ -49,7 +49,7 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
                                               std::time(nullptr), ::getpid())
                                         : *options.output;
   auto writer = std::make_unique<ctrecord::TraceFileWriter>(
-      ctharness::create_trace_file(path, default_path), path);
+      ctrecord::create_trace_file(path, default_path), path);
 
   const ctrecord::RecordResult result = ctrecord::record_command(request, std::move(writer));
   if (result.trace_error) {

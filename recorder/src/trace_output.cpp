@@ -1,5 +1,5 @@
 // create_trace_file: open (and for default paths, mkdir -p + O_EXCL) the trace file.
-#include "ctharness/trace_output.hpp"
+#include "ctrecord/trace_output.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,7 +8,7 @@
 
 #include "ctrecord/errors.hpp"
 
-namespace ctharness {
+namespace ctrecord {
 
 namespace {
 void make_parent_dirs(const std::string& path) {
@@ -16,13 +16,13 @@ void make_parent_dirs(const std::string& path) {
        pos = path.find('/', pos + 1)) {
     const std::string dir = path.substr(0, pos);
     if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) {
-      throw ctrecord::EnvironmentError("mkdir", dir, errno);
+      throw EnvironmentError("mkdir", dir, errno);
     }
   }
 }
 }  // namespace
 
-ctrecord::UniqueFd create_trace_file(const std::string& path, bool exclusive) {
+UniqueFd create_trace_file(const std::string& path, bool exclusive) {
   int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
   if (exclusive) {
     make_parent_dirs(path);
@@ -30,9 +30,9 @@ ctrecord::UniqueFd create_trace_file(const std::string& path, bool exclusive) {
   } else {
     flags |= O_TRUNC;
   }
-  ctrecord::UniqueFd fd(::open(path.c_str(), flags, 0600));
-  if (!fd) throw ctrecord::EnvironmentError("open", path, errno);
+  UniqueFd fd(::open(path.c_str(), flags, 0600));
+  if (!fd) throw EnvironmentError("open", path, errno);
   return fd;
 }
 
-}  // namespace ctharness
+}  // namespace ctrecord

@@ -5,11 +5,11 @@
 
 #include "ctrecord/unique_fd.hpp"
 
-namespace ctharness {
+namespace ctrecord {
 
 // Opens `path` for writing, mode 0600, close-on-exec. `exclusive` (default paths) creates the
 // parent folders and refuses to overwrite (O_EXCL); otherwise an existing file is truncated.
-// Throws ctrecord::EnvironmentError naming the path and errno text.
-ctrecord::UniqueFd create_trace_file(const std::string& path, bool exclusive);
+// Throws EnvironmentError naming the path and errno text.
+UniqueFd create_trace_file(const std::string& path, bool exclusive);
 
-}  // namespace ctharness
+}  // namespace ctrecord
