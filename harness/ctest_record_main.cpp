@@ -9,7 +9,6 @@
 #include <memory>
 
 #include "ctharness/record_cli.hpp"
-#include "ctrecord/trace_output.hpp"
 #include "ctrecord/errors.hpp"
 #include "ctrecord/log.hpp"
 #include "ctrecord/record_session.hpp"
@@ -17,6 +16,7 @@
 #include "ctrecord/start_metadata.hpp"
 #include "ctrecord/std_fds.hpp"
 #include "ctrecord/trace_file_writer.hpp"
+#include "ctrecord/trace_output.hpp"
 
 namespace {
 constexpr int kOwnFailure = 125;

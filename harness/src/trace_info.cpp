@@ -136,8 +136,9 @@ std::string info_text(const TraceSummary& s) {
   }
   if (s.start) {
     const auto& st = *s.start;
-    add("recorder", fmt::format("ctest-record {}, pid {}, child pid {}", printable(st.tool_version),
-                                st.recorder_pid, st.child_pid));
+    add("recorder",
+        fmt::format("ctest-record {}, pid {}, child pid {}, {} capture", printable(st.tool_version),
+                    st.recorder_pid, st.child_pid, printable(st.capture_mode)));
     if (!st.git_commit.empty()) add("git commit", printable(st.git_commit));
   }
   for (const auto& note : s.notes) {

@@ -101,6 +101,7 @@ void write_start_fields(JsonWriter& json, const ctrecord::StartEvent& s) {
   json.key("git_commit").bytes_value(s.git_commit);
   json.key("recorder_pid").value(s.recorder_pid);
   json.key("child_pid").value(s.child_pid);
+  json.key("capture_mode").bytes_value(s.capture_mode);
 }
 
 void write_exit_fields(JsonWriter& json, const ctrecord::ExitEvent& e) {

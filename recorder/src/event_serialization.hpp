@@ -70,7 +70,7 @@ void serialize(Archive& ar, StartEvent& ev) {
   ar(VectorField<std::string>{ev.argv, kMinStringBytes}, ev.executable, ev.cwd,
      VectorField<EnvVar>{ev.env, kMinEnvVarBytes}, ev.hostname, ev.uname, ev.start_unix_ns,
      ev.tool_version, ev.capture_io, ev.policy_source, ev.isatty[0], ev.isatty[1], ev.isatty[2],
-     ev.stdin_mode, ev.git_commit, ev.recorder_pid, ev.child_pid);
+     ev.stdin_mode, ev.git_commit, ev.recorder_pid, ev.child_pid, ev.capture_mode);
 }
 
 template <typename Archive>

@@ -155,6 +155,7 @@ class SpawnCapture {
     const StdinMode stdin_mode = choose_stdin_mode(request_);
     StartEvent start = collect_start_metadata(request_.argv, command.path, request_.policy,
                                               stdin_mode_name(stdin_mode), request_.std_fds.isatty);
+    start.capture_mode = "spawn";
 
     ChildSpec spec;
     spec.argv = request_.argv;

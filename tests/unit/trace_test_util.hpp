@@ -75,6 +75,7 @@ inline ctrecord::StartEvent sample_start() {
   s.git_commit = "0123456789abcdef0123456789abcdef01234567";
   s.recorder_pid = 4242;
   s.child_pid = -7;
+  s.capture_mode = "in-process";
   return s;
 }
 

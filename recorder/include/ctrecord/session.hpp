@@ -36,17 +36,17 @@ struct SessionHooks {
 };
 
 struct SessionOptions {
-  std::string trace_path;                  // required; created/truncated, mode 0600
-  std::optional<bool> capture_io;          // overrides CTEST_CAPTURE_IO when set
-  bool capture_stdin = true;               // false: fd 0 is left alone and not recorded
+  std::string trace_path;                         // required; created/truncated, mode 0600
+  std::optional<bool> capture_io;                 // overrides CTEST_CAPTURE_IO when set
+  bool capture_stdin = true;                      // false: fd 0 is left alone and not recorded
   std::chrono::milliseconds drain_timeout{2000};  // stop(): wait this long for pipe EOF
   SessionHooks hooks;
-  std::vector<std::string> argv;           // recorded as the command; default /proc/self/cmdline
+  std::vector<std::string> argv;  // recorded as the command; default /proc/self/cmdline
 };
 
 struct StopReport {
-  std::optional<std::string> trace_error;  // set when the trace is incomplete
-  std::vector<Stream> held_open;           // streams still open at the drain timeout
+  std::optional<std::string> trace_error;    // set when the trace is incomplete
+  std::vector<Stream> held_open;             // streams still open at the drain timeout
   std::uint64_t stdin_unconsumed_bytes = 0;  // read ahead, never consumed by the program
   Counters counters;
 };

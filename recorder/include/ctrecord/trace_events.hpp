@@ -38,6 +38,7 @@ struct StartEvent {
   std::string git_commit;        // HEAD of the cwd's git repository, if any
   std::int64_t recorder_pid = 0;
   std::int64_t child_pid = 0;  // 0 if the command could not be started
+  std::string capture_mode;    // "spawn" (ctest-record) or "in-process" (Session)
   bool operator==(const StartEvent&) const = default;
 };
 
