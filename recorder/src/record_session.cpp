@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,14 +14,15 @@
 #include <cstring>
 
 #include "ctrecord/errors.hpp"
+#include "ctrecord/file_stdin.hpp"
 #include "ctrecord/io_event_sink.hpp"
 #include "ctrecord/log.hpp"
-#include "ctrecord/output_relay.hpp"
+#include "ctrecord/pipes.hpp"
 #include "ctrecord/recording_clock.hpp"
+#include "ctrecord/relay_set.hpp"
 #include "ctrecord/signal_routing.hpp"
 #include "ctrecord/spawn.hpp"
 #include "ctrecord/start_metadata.hpp"
-#include "ctrecord/stdin_relay.hpp"
 #include "ctrecord/trace_file_writer.hpp"
 #include "ctrecord/trace_writer_host.hpp"
 
@@ -30,31 +30,8 @@ namespace ctrecord {
 
 namespace {
 
-constexpr int kPipeSize = 1 << 20;
 // Shell status when the command's own could not be collected: the recorder's failure code.
 constexpr int kStatusUnknown = 125;
-constexpr std::size_t kFileStdinChunk = 1u << 20;
-
-struct Pipe {
-  UniqueFd read;
-  UniqueFd write;
-};
-
-Pipe make_pipe() {
-  int fds[2];
-  check_syscall(::pipe2(fds, O_CLOEXEC), "pipe2");
-  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
-
-void set_nonblocking(int fd) {
-  const int flags = static_cast<int>(check_syscall(::fcntl(fd, F_GETFL), "fcntl(F_GETFL)"));
-  check_syscall(::fcntl(fd, F_SETFL, flags | O_NONBLOCK), "fcntl(F_SETFL)");
-}
-
-// Larger pipes mean fewer wake-ups for bulk output; best effort (the limit may be lower).
-void grow_pipe(int fd) {
-  (void)::fcntl(fd, F_SETPIPE_SZ, kPipeSize);
-}
 
 std::uint64_t timeval_us(const timeval& tv) {
   return static_cast<std::uint64_t>(tv.tv_sec) * 1000000u + static_cast<std::uint64_t>(tv.tv_usec);
@@ -77,45 +54,8 @@ StdinMode choose_stdin_mode(const RecordRequest& request) {
   if (!request.policy.io_capture_enabled) return StdinMode::Inherited;
   if (request.no_stdin) return StdinMode::Null;
   if (request.std_fds.was_closed[0]) return StdinMode::Closed;
-  struct stat st {};
-  if (::fstat(0, &st) == 0 && S_ISREG(st.st_mode)) return StdinMode::File;
+  if (is_regular_file(0)) return StdinMode::File;
   return StdinMode::Forwarded;
-}
-
-// Records the bytes of a regular-file stdin that the child consumed: from the offset at start
-// to the shared offset at exit, read back with pread (the child moved the offset we share).
-void record_file_stdin(IoEventSink& sink, off_t start_offset) {
-  const off_t end_offset = ::lseek(0, 0, SEEK_CUR);
-  if (start_offset < 0 || end_offset < 0) {
-    sink.note(NoteLevel::Warning, std::string("stdin is a file but its offset cannot be read (") +
-                                      std::strerror(errno) + "); consumed stdin not recorded");
-    return;
-  }
-  if (end_offset < start_offset) {
-    sink.note(NoteLevel::Warning,
-              "the command moved stdin's offset backwards; consumed stdin not recorded");
-    return;
-  }
-  const std::uint64_t t_ns = sink.clock().now_ns();
-  std::string buffer;
-  off_t offset = start_offset;
-  while (offset < end_offset) {
-    const auto want =
-        static_cast<std::size_t>(std::min<off_t>(end_offset - offset, kFileStdinChunk));
-    buffer.resize(want);
-    const ssize_t n = ::pread(0, buffer.data(), want, offset);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      sink.note(NoteLevel::Warning, "stdin file could not be read back at offset " +
-                                        std::to_string(offset) + ": " +
-                                        (n < 0 ? std::strerror(errno) : "file shrank"));
-      return;
-    }
-    buffer.resize(static_cast<std::size_t>(n));
-    sink.on_chunk(IoChunk{Stream::Stdin, t_ns, buffer, 0, {}});
-    offset += n;
-  }
-  sink.on_stream_closed(Stream::Stdin, "file-consumed");
 }
 
 ExitEvent make_exit_event(int wait_status, const rusage& usage, std::uint64_t exit_ns,
@@ -164,7 +104,7 @@ class SpawnCapture {
     spec.default_signals = signals_.signals_to_default_in_child();
     Pipe out_pipe, err_pipe, in_pipe;
     UniqueFd dev_null;
-    off_t file_stdin_offset = -1;
+    std::optional<FileStdin> file_stdin;
     const bool capture = request_.policy.io_capture_enabled;
     for (int i = 0; i < 3; ++i) {
       spec.stdio[static_cast<std::size_t>(i)] =
@@ -186,7 +126,7 @@ class SpawnCapture {
           if (!dev_null) throw EnvironmentError("open", "/dev/null", errno);
           spec.stdio[0] = dev_null.get();
           break;
-        case StdinMode::File: file_stdin_offset = ::lseek(0, 0, SEEK_CUR); break;
+        case StdinMode::File: file_stdin.emplace(0); break;
         case StdinMode::Closed:
         case StdinMode::Inherited: break;
       }
@@ -223,16 +163,17 @@ class SpawnCapture {
       out_pipe.write.reset();
       err_pipe.write.reset();
       in_pipe.read.reset();
-      outputs_.reserve(2);
       for (Pipe* p : {&out_pipe, &err_pipe}) {
         set_nonblocking(p->read.get());
         grow_pipe(p->read.get());
       }
-      outputs_.emplace_back(Stream::Stdout, std::move(out_pipe.read),
-                            request_.std_fds.was_closed[1] ? -1 : 1, sink_, pid);
-      outputs_.emplace_back(Stream::Stderr, std::move(err_pipe.read),
-                            request_.std_fds.was_closed[2] ? -1 : 2, sink_, pid);
-      if (stdin_mode == StdinMode::Forwarded) stdin_.emplace(0, std::move(in_pipe.write), sink_);
+      relays_.add_output(OutputRelay(Stream::Stdout, std::move(out_pipe.read),
+                                     request_.std_fds.was_closed[1] ? -1 : 1, sink_, pid));
+      relays_.add_output(OutputRelay(Stream::Stderr, std::move(err_pipe.read),
+                                     request_.std_fds.was_closed[2] ? -1 : 2, sink_, pid));
+      if (stdin_mode == StdinMode::Forwarded) {
+        relays_.set_stdin(StdinRelay(0, std::move(in_pipe.write), sink_));
+      }
     }
 
     try {
@@ -243,7 +184,7 @@ class SpawnCapture {
       throw;
     }
     result.grace_expired = grace_expired_;
-    if (stdin_mode == StdinMode::File) record_file_stdin(sink_, file_stdin_offset);
+    if (file_stdin) file_stdin->record_consumed(sink_);
     ExitEvent exit = make_exit_event(wait_status_, usage_, exit_ns_, spawn_ns);
     if (status_unknown_) exit.status = kStatusUnknown;
     result.status = exit.status;
@@ -252,16 +193,10 @@ class SpawnCapture {
   }
 
  private:
-  bool outputs_open() const {
-    for (const auto& relay : outputs_)
-      if (relay.open()) return true;
-    return false;
-  }
-
   void loop() {
     std::vector<pollfd> fds;
     for (;;) {
-      if (!child_running_ && !outputs_open()) return;
+      if (!child_running_ && !relays_.outputs_open()) return;
       int timeout_ms = -1;
       if (!child_running_) {
         const auto left = grace_deadline_ - std::chrono::steady_clock::now();
@@ -274,9 +209,7 @@ class SpawnCapture {
       fds.clear();
       fds.push_back({signals_.sigchld_fd(), POLLIN, 0});
       fds.push_back({signals_.wake_fd(), POLLIN, 0});
-      for (const auto& relay : outputs_) fds.push_back({relay.fd(), POLLIN, 0});
-      const bool stdin_polled = stdin_ && stdin_->active();
-      if (stdin_polled) fds.push_back(stdin_->interest());
+      relays_.add_pollfds(fds);
       const int ready = ::poll(fds.data(), fds.size(), timeout_ms);
       if (ready < 0) {
         if (errno == EINTR) continue;
@@ -290,16 +223,13 @@ class SpawnCapture {
         // Forwarding already happened in the signal handler. Once the command has exited,
         // a signal to the recorder means: stop waiting for its descendants now.
         const int sig = signals_.take_received_signal();
-        if (sig != 0 && !child_running_ && outputs_open()) {
+        if (sig != 0 && !child_running_ && relays_.outputs_open()) {
           stopped_by_signal_ = sig;
           stop_reading("signal");
           return;
         }
       }
-      for (std::size_t i = 0; i < outputs_.size(); ++i) {
-        if (fds[i + 2].revents) outputs_[i].on_readable();
-      }
-      if (stdin_polled && fds.back().revents) stdin_->on_ready(fds.back().revents);
+      relays_.dispatch(fds);
     }
   }
 
@@ -321,7 +251,7 @@ class SpawnCapture {
       sink_.note(NoteLevel::Error,
                  std::string("cannot collect the command's exit status (waitid: ") +
                      std::strerror(err) + ")");
-      if (stdin_) stdin_->stop("child-exited");
+      relays_.stop_stdin("child-exited");
       return;
     }
     if (info.si_pid != child_) return;  // still running (a stop or continue notification)
@@ -335,14 +265,14 @@ class SpawnCapture {
     usage_ = usage;
     exit_ns_ = sink_.clock().now_ns();
     grace_deadline_ = std::chrono::steady_clock::now() + request_.grace;
-    if (stdin_) stdin_->stop("child-exited");
+    relays_.stop_stdin("child-exited");
   }
 
   // Takes whatever is already in the pipes, then stops reading the ones still held open by
   // processes the command left behind.
   void stop_reading(const std::string& reason) {
-    for (auto& relay : outputs_) relay.drain_available();
-    if (!outputs_open()) return;
+    relays_.drain_outputs();
+    if (!relays_.outputs_open()) return;
     grace_expired_ = true;
     const double seconds = static_cast<double>(request_.grace.count()) / 1000.0;
     const std::string why =
@@ -353,7 +283,7 @@ class SpawnCapture {
                "the command exited, but a process it started still holds its stdout/stderr "
                "open; " +
                    why);
-    for (auto& relay : outputs_) relay.close(reason);
+    relays_.close_outputs(reason);
   }
 
   // A failure of the loop itself (not of the command): do not leave the command running
@@ -375,8 +305,7 @@ class SpawnCapture {
   const RecordRequest& request_;
   IoEventSink& sink_;
   SignalRouting& signals_;
-  std::vector<OutputRelay> outputs_;
-  std::optional<StdinRelay> stdin_;
+  RelaySet relays_;
   pid_t child_ = -1;
   bool child_running_ = true;
   int wait_status_ = 0;
