@@ -9,7 +9,16 @@ void IoEventSink::on_chunk(IoChunk chunk) {
   const auto index = static_cast<std::size_t>(chunk.stream);
   bytes_[index].fetch_add(chunk.bytes.size(), std::memory_order_relaxed);
   chunks_[index].fetch_add(1, std::memory_order_relaxed);
+  if (chunk.context.empty()) {
+    std::lock_guard lock(context_mutex_);
+    chunk.context = context_;
+  }
   host_.post(std::move(chunk));
+}
+
+void IoEventSink::set_context(std::string context) {
+  std::lock_guard lock(context_mutex_);
+  context_ = std::move(context);
 }
 
 void IoEventSink::on_stream_closed(Stream stream, std::string reason) {

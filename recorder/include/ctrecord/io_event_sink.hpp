@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "ctrecord/recording_clock.hpp"
@@ -18,7 +19,9 @@ class IoEventSink {
  public:
   IoEventSink(TraceWriterHost& host, const RecordingClock& clock) : host_(host), clock_(clock) {}
 
-  void on_chunk(IoChunk chunk);  // thread-safe
+  void on_chunk(IoChunk chunk);  // thread-safe; stamps the current context if none is set
+  // The context stamped on chunks from now on ("" for none).
+  void set_context(std::string context);
   void on_stream_closed(Stream stream, std::string reason);
   void note(NoteLevel level, std::string text);  // logs it and records it
   void post(TraceEvent event);                   // anything else (start, exit)
@@ -32,6 +35,8 @@ class IoEventSink {
   const RecordingClock& clock_;
   std::array<std::atomic<std::uint64_t>, 3> bytes_{};
   std::array<std::atomic<std::uint64_t>, 3> chunks_{};
+  mutable std::mutex context_mutex_;
+  std::string context_;
 };
 
 }  // namespace ctrecord
