@@ -35,6 +35,8 @@ void set_nonblocking(int fd) {
   check_syscall(::fcntl(fd, F_SETFL, flags | O_NONBLOCK), "fcntl(F_SETFL)");
 }
 
-void grow_pipe(int fd) noexcept { (void)::fcntl(fd, F_SETPIPE_SZ, kPipeSize); }
+void grow_pipe(int fd) noexcept {
+  (void)::fcntl(fd, F_SETPIPE_SZ, kPipeSize);
+}
 
 }  // namespace ctrecord

@@ -78,7 +78,12 @@ class InProcessCapture {
  public:
   explicit InProcessCapture(SessionOptions options)
       : options_(std::move(options)),
-        policy_(resolve_policy(std::getenv(kCaptureIoEnvVar), options_.capture_io)) {}
+        policy_(resolve_policy(std::getenv(kCaptureIoEnvVar), options_.capture_io)) {
+    if (options_.capture_io) {
+      policy_.io_capture_source =
+          *options_.capture_io ? "option capture_io=true" : "option capture_io=false";
+    }
+  }
   ~InProcessCapture() {
     if (thread_.joinable()) abort_start();  // never destroy a running thread
   }
@@ -108,7 +113,8 @@ class InProcessCapture {
       report.held_open = held_open_;
       if (!held_open_.empty()) {
         std::string names;
-        for (Stream s : held_open_) names += (names.empty() ? "" : " and ") + std::string(stream_name(s));
+        for (Stream s : held_open_)
+          names += (names.empty() ? "" : " and ") + std::string(stream_name(s));
         sink_->note(NoteLevel::Warning,
                     fmt::format("stop: {} still held open by another process (a forked child?) "
                                 "after the drain timeout of {} ms; stopped reading it",
@@ -130,9 +136,10 @@ class InProcessCapture {
     pending_context_ = context;
     poke(control_.get());
     if (!cv_.wait_for(lock, kBarrierTimeout, [&] { return barrier_done_ >= ticket; })) {
-      log::warning("set_context(\"{}\"): the capture thread did not catch up within {} s (a "
-                   "stalled console?); output around the switch may carry the wrong context",
-                   context, kBarrierTimeout.count());
+      log::warning(
+          "set_context(\"{}\"): the capture thread did not catch up within {} s (a "
+          "stalled console?); output around the switch may carry the wrong context",
+          context, kBarrierTimeout.count());
     }
   }
 
@@ -141,8 +148,8 @@ class InProcessCapture {
  private:
   struct SavedFd {
     bool was_open = false;
-    int fd_flags = 0;   // FD_CLOEXEC as it was
-    UniqueFd copy;      // F_DUPFD_CLOEXEC copy of the original (same open file)
+    int fd_flags = 0;  // FD_CLOEXEC as it was
+    UniqueFd copy;     // F_DUPFD_CLOEXEC copy of the original (same open file)
     bool replaced = false;
   };
 
@@ -162,9 +169,9 @@ class InProcessCapture {
         stdin_mode = is_regular_file(0) ? "file" : "forwarded";
       }
     }
-    StartEvent start = collect_start_metadata(
-        options_.argv.empty() ? own_command_line() : options_.argv, own_executable(), policy_,
-        stdin_mode, isatty);
+    StartEvent start =
+        collect_start_metadata(options_.argv.empty() ? own_command_line() : options_.argv,
+                               own_executable(), policy_, stdin_mode, isatty);
     start.capture_mode = "in-process";
     sink_->post(std::move(start));
     if (!capture) {
@@ -195,7 +202,8 @@ class InProcessCapture {
     saved.was_open = saved.fd_flags != -1;
     if (saved.was_open) {
       saved.copy.reset(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
-      if (!saved.copy) throw EnvironmentError("fcntl(F_DUPFD_CLOEXEC)", "fd " + std::to_string(fd), errno);
+      if (!saved.copy)
+        throw EnvironmentError("fcntl(F_DUPFD_CLOEXEC)", "fd " + std::to_string(fd), errno);
     }
     return saved;
   }
@@ -317,8 +325,9 @@ class InProcessCapture {
     int available = 0;
     // FIONREAD first, so this never blocks (the pipe end shares fd 0's blocking mode).
     while (::ioctl(stdin_pipe_copy_.get(), FIONREAD, &available) == 0 && available > 0) {
-      const ssize_t n = ::read(stdin_pipe_copy_.get(), buf.data(),
-                               std::min<std::size_t>(buf.size(), static_cast<std::size_t>(available)));
+      const ssize_t n =
+          ::read(stdin_pipe_copy_.get(), buf.data(),
+                 std::min<std::size_t>(buf.size(), static_cast<std::size_t>(available)));
       if (n <= 0) break;
       in_pipe += static_cast<std::uint64_t>(n);
     }
@@ -456,7 +465,9 @@ StopReport Session::stop() {
   return report;
 }
 
-bool Session::active() const noexcept { return impl_ && !impl_->report; }
+bool Session::active() const noexcept {
+  return impl_ && !impl_->report;
+}
 
 const std::string& Session::trace_path() const noexcept {
   static const std::string none;
