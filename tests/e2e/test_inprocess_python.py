@@ -27,7 +27,8 @@ def sanitizer_env(lib_path):
     m = re.search(rb"lib(asan|tsan)\.so\.\d+", data)
     if not m:
         return {}
-    env = {"LD_PRELOAD": m.group(0).decode()}
+    # libstdc++ too: the runtime finds the real __cxa_throw only in libraries loaded at start.
+    env = {"LD_PRELOAD": m.group(0).decode() + " libstdc++.so.6"}
     if m.group(1) == b"asan":
         # Python itself is not built for leak checking; our code is checked by the unit tests.
         env["ASAN_OPTIONS"] = (os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0").lstrip(":")
@@ -161,6 +162,19 @@ class InProcessPythonTest(RecordTestCase):
         self.assertIn(os.path.join(self.tmp, "file"), res["error"][1])
         self.assertTrue(res["same"], "descriptors unchanged after the failed start")
 
+    def test_missing_library_names_what_was_tried(self):
+        missing = self.path("nowhere", "libctrecord_c.so")
+        r, res = self.run_mode("start-error", extra_env={"CTEST_RECORD_LIB": missing})
+        self.assertEqual(res["error"][0], "LibraryNotFound", res)
+        self.assertIn("CTEST_RECORD_LIB=" + missing, res["error"][1])
+        self.assertTrue(res["same"])
+        self.assertFalse(res["trace_exists"])
+
+    def test_a_capture_left_active_is_stopped_at_exit(self):
+        r, res = self.run_mode("exit-without-stop")
+        self.assertEqual(self.console(r), b"never stopped by hand\n")
+        self.assert_streams(r.trace, stdout=b"never stopped by hand\nRESULT {}\n", stderr=b"")
+
     # ------------------------------------------------------------------------------ policy
     def check_policy(self, capture_io, env, captured, source):
         r, _ = self.run_mode("policy", capture_io, extra_env=env)
@@ -173,6 +187,8 @@ class InProcessPythonTest(RecordTestCase):
             self.assert_streams(r.trace, stdout=b"policy output\n", stderr=b"policy stderr\n")
         else:
             self.assertEqual(self.of_kind(events, "io"), [], "capture off: no io events")
+            lines = [l for l in self.recorder_lines(r.stderr) if b"captur" in l.lower()]
+            self.assertEqual(len(lines), 1, "exactly one log line says capture is off: %r" % r.stderr)
         return r
 
     def test_capture_io_false_writes_a_trace_without_io(self):
