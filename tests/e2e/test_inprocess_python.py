@@ -182,7 +182,8 @@ class InProcessPythonTest(RecordTestCase):
         self.assertIn(b"policy stderr\n", r.stderr)
         info, events = self.assert_complete(r.trace)
         self.assert_in_process_start(info, capture_io=captured)
-        self.assertEqual(info["start"]["policy_source"].split(" ", 1)[0], source, info["start"])
+        got = info["start"]["policy_source"]  # "default", "env CTEST_CAPTURE_IO=0", "option ..."
+        self.assertEqual(got.split(" ", 1)[0], source, "policy_source %r" % got)
         if captured:
             self.assert_streams(r.trace, stdout=b"policy output\n", stderr=b"policy stderr\n")
         else:
@@ -192,13 +193,13 @@ class InProcessPythonTest(RecordTestCase):
         return r
 
     def test_capture_io_false_writes_a_trace_without_io(self):
-        self.check_policy("off", {}, captured=False, source="flag")
+        self.check_policy("off", {}, captured=False, source="option")
 
     def test_env_capture_io_0_turns_capture_off(self):
         self.check_policy("none", {"CTEST_CAPTURE_IO": "0"}, captured=False, source="env")
 
     def test_explicit_capture_io_beats_the_env(self):
-        self.check_policy("on", {"CTEST_CAPTURE_IO": "0"}, captured=True, source="flag")
+        self.check_policy("on", {"CTEST_CAPTURE_IO": "0"}, captured=True, source="option")
 
 
 if __name__ == "__main__":
