@@ -175,6 +175,19 @@ class InProcessPythonTest(RecordTestCase):
         self.assertEqual(self.console(r), b"never stopped by hand\n")
         self.assert_streams(r.trace, stdout=b"never stopped by hand\nRESULT {}\n", stderr=b"")
 
+    def test_c_api_rejects_bad_arguments_with_status_codes(self):
+        r, res = self.run_mode("c-arguments")
+        got = res["got"]
+        for name, needle in (("null_path", "trace_path"), ("empty_path", "trace_path"),
+                             ("bad_capture_io", "capture_io"), ("null_out", "out"),
+                             ("stop_null", "session")):
+            self.assertEqual(got[name][0], 1, "%s: CTRECORD_USAGE_ERROR expected: %r" % (name, got[name]))
+            self.assertIn(needle, got[name][1], name)
+        self.assertEqual(got["set_context_without_session"], 0)
+        self.assertEqual(got["current_context"], "ctx")
+        self.assertEqual(got["version"], 1)
+        self.assertFalse(res["trace_exists"])
+
     # ------------------------------------------------------------------------------ policy
     def check_policy(self, capture_io, env, captured, source):
         r, _ = self.run_mode("policy", capture_io, extra_env=env)
