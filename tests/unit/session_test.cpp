@@ -112,7 +112,9 @@ Recorded read_trace(const std::string& path) {
   return r;
 }
 
-void write_str(int fd, const std::string& s) { ASSERT_EQ(::write(fd, s.data(), s.size()), static_cast<ssize_t>(s.size())); }
+void write_str(int fd, const std::string& s) {
+  ASSERT_EQ(::write(fd, s.data(), s.size()), static_cast<ssize_t>(s.size()));
+}
 
 class SessionTest : public ::testing::Test {
  protected:
@@ -399,7 +401,8 @@ TEST_F(SessionTest, CaptureOffRecordsNoIo) {
 TEST_F(SessionTest, HooksRunAfterStartAndBeforeStop) {
   StdFdsSandbox sandbox;
   std::vector<std::string> calls;
-  SessionHooks hooks{[&] { calls.push_back("after_start"); }, [&] { calls.push_back("before_stop"); }};
+  SessionHooks hooks{[&] { calls.push_back("after_start"); },
+                     [&] { calls.push_back("before_stop"); }};
   auto session = Session::start({.trace_path = trace_.path(), .hooks = hooks});
   EXPECT_EQ(calls, std::vector<std::string>{"after_start"});
   session.stop();
