@@ -10,9 +10,10 @@ packages=(
   libcereal-dev                      # event serialisation
   libboost-program-options-dev       # CLI parsing
   libfmt-dev                         # log formatting
+  libre2-dev                         # replay normalisers (linear-time regexes)
   googletest libgtest-dev            # C++ unit tests
   python3 python3-pytest             # end-to-end tests; pytest for the demo
-  zstd lsof procps                   # tools the tests and docs use
+  zstd lsof procps sqlite3           # tools the tests and docs use
 )
 
 missing=()
