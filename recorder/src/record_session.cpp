@@ -37,7 +37,7 @@ std::uint64_t timeval_us(const timeval& tv) {
   return static_cast<std::uint64_t>(tv.tv_sec) * 1000000u + static_cast<std::uint64_t>(tv.tv_usec);
 }
 
-enum class StdinMode { Forwarded, File, Null, Closed, Inherited };
+enum class StdinMode { Forwarded, File, Null, Closed, Inherited, Replayed };
 
 const char* stdin_mode_name(StdinMode mode) {
   switch (mode) {
@@ -46,12 +46,14 @@ const char* stdin_mode_name(StdinMode mode) {
     case StdinMode::Null: return "null";
     case StdinMode::Closed: return "closed";
     case StdinMode::Inherited: return "inherited";
+    case StdinMode::Replayed: return "replayed";
   }
   return "unknown";
 }
 
 StdinMode choose_stdin_mode(const RecordRequest& request) {
   if (!request.policy.io_capture_enabled) return StdinMode::Inherited;
+  if (request.stdin_feed) return StdinMode::Replayed;
   if (request.no_stdin) return StdinMode::Null;
   if (request.std_fds.was_closed[0]) return StdinMode::Closed;
   if (is_regular_file(0)) return StdinMode::File;
@@ -91,7 +93,12 @@ class SpawnCapture {
 
   RecordResult run() {
     RecordResult result;
-    const ResolvedCommand command = resolve_command(request_.argv[0], std::getenv("PATH"));
+    // A relative path with a '/' is relative to where the command runs (cwd must be absolute).
+    std::string name = request_.argv[0];
+    if (request_.cwd && name.find('/') != std::string::npos && name.front() != '/') {
+      name = *request_.cwd + "/" + name;
+    }
+    const ResolvedCommand command = resolve_command(name, std::getenv("PATH"));
     const StdinMode stdin_mode = choose_stdin_mode(request_);
     StartEvent start = collect_start_metadata(request_.argv, command.path, request_.policy,
                                               stdin_mode_name(stdin_mode), request_.std_fds.isatty);
@@ -102,6 +109,9 @@ class SpawnCapture {
     spec.executable = command.path;
     spec.sigmask = signals_.inherited_mask();
     spec.default_signals = signals_.signals_to_default_in_child();
+    spec.own_process_group = request_.own_process_group;
+    if (request_.environment) spec.environment = &*request_.environment;
+    if (request_.cwd) spec.cwd = *request_.cwd;
     Pipe out_pipe, err_pipe, in_pipe;
     UniqueFd dev_null;
     std::optional<FileStdin> file_stdin;
@@ -117,6 +127,7 @@ class SpawnCapture {
       spec.stdio[2] = err_pipe.write.get();
       switch (stdin_mode) {
         case StdinMode::Forwarded:
+        case StdinMode::Replayed:
           in_pipe = make_pipe();
           set_nonblocking(in_pipe.write.get());
           spec.stdio[0] = in_pipe.read.get();
@@ -149,7 +160,8 @@ class SpawnCapture {
     }
     result.started = true;
     child_ = pid;
-    signals_.set_child(pid);
+    signals_.set_child(pid, request_.own_process_group);
+    if (request_.timeout) timeout_at_ = std::chrono::steady_clock::now() + *request_.timeout;
     start.child_pid = pid;
     sink_.post(std::move(start));
     if (!capture) {
@@ -167,12 +179,23 @@ class SpawnCapture {
         set_nonblocking(p->read.get());
         grow_pipe(p->read.get());
       }
-      relays_.add_output(OutputRelay(Stream::Stdout, std::move(out_pipe.read),
-                                     request_.std_fds.was_closed[1] ? -1 : 1, sink_, pid));
-      relays_.add_output(OutputRelay(Stream::Stderr, std::move(err_pipe.read),
-                                     request_.std_fds.was_closed[2] ? -1 : 2, sink_, pid));
+      const bool mirror_out = request_.mirror && !request_.std_fds.was_closed[1];
+      const bool mirror_err = request_.mirror && !request_.std_fds.was_closed[2];
+      relays_.add_output(
+          OutputRelay(Stream::Stdout, std::move(out_pipe.read), mirror_out ? 1 : -1, sink_, pid));
+      relays_.add_output(
+          OutputRelay(Stream::Stderr, std::move(err_pipe.read), mirror_err ? 2 : -1, sink_, pid));
       if (stdin_mode == StdinMode::Forwarded) {
         relays_.set_stdin(StdinRelay(0, std::move(in_pipe.write), sink_));
+      }
+      if (stdin_mode == StdinMode::Replayed) {
+        // The feeder thread writes recorded stdin into a pipe; the usual relay moves it to
+        // the command (recording it as the new run's stdin).
+        Pipe feed = make_pipe();
+        feed_read_ = std::move(feed.read);
+        relays_.set_stdin(StdinRelay(feed_read_.get(), std::move(in_pipe.write), sink_));
+        feeder_.emplace(*request_.stdin_feed, std::move(feed.write),
+                        [this] { return sink_.output_bytes(); });
       }
     }
 
@@ -184,6 +207,21 @@ class SpawnCapture {
       throw;
     }
     result.grace_expired = grace_expired_;
+    result.timed_out = timed_out_;
+    if (request_.own_process_group) {
+      // Replays clean up after themselves: whatever the command left running in its group
+      // (the group id cannot be reused while any member lives).
+      ::kill(-pid, SIGKILL);
+    }
+    if (feeder_) {
+      feed_read_.reset();  // a feeder blocked on a full pipe gets EPIPE
+      feeder_->stop();
+      feeder_->join();
+      if (!feeder_->fallback_note().empty()) {
+        sink_.note(NoteLevel::Warning, feeder_->fallback_note());
+        result.notes.push_back(feeder_->fallback_note());
+      }
+    }
     if (file_stdin) file_stdin->record_consumed(sink_);
     ExitEvent exit = make_exit_event(wait_status_, usage_, exit_ns_, spawn_ns);
     if (status_unknown_) exit.status = kStatusUnknown;
@@ -198,6 +236,14 @@ class SpawnCapture {
     for (;;) {
       if (!child_running_ && !relays_.outputs_open()) return;
       int timeout_ms = -1;
+      if (child_running_ && timeout_at_) {
+        const auto left = *timeout_at_ - std::chrono::steady_clock::now();
+        if (left <= std::chrono::steady_clock::duration::zero()) {
+          kill_on_timeout();
+          continue;
+        }
+        timeout_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
+      }
       if (!child_running_) {
         const auto left = grace_deadline_ - std::chrono::steady_clock::now();
         if (left <= std::chrono::steady_clock::duration::zero()) {
@@ -268,6 +314,17 @@ class SpawnCapture {
     relays_.stop_stdin("child-exited");
   }
 
+  void kill_on_timeout() {
+    timeout_at_.reset();
+    timed_out_ = true;
+    const pid_t target = request_.own_process_group ? -child_ : child_;
+    sink_.note(NoteLevel::Warning,
+               fmt::format("timed out after {:.1f} s; killed the command{}",
+                           static_cast<double>(request_.timeout->count()) / 1000.0,
+                           request_.own_process_group ? " and its process group" : ""));
+    ::kill(target, SIGKILL);
+  }
+
   // Takes whatever is already in the pipes, then stops reading the ones still held open by
   // processes the command left behind.
   void stop_reading(const std::string& reason) {
@@ -314,6 +371,10 @@ class SpawnCapture {
   std::chrono::steady_clock::time_point grace_deadline_{};
   bool grace_expired_ = false;
   bool status_unknown_ = false;
+  bool timed_out_ = false;
+  std::optional<std::chrono::steady_clock::time_point> timeout_at_;
+  UniqueFd feed_read_;
+  std::optional<StdinFeeder> feeder_;
   int stopped_by_signal_ = 0;
 };
 

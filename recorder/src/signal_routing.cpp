@@ -16,7 +16,8 @@ namespace ctrecord {
 
 namespace {
 // State the async-signal handler reads: lock-free atomics and a plain fd only.
-std::atomic<pid_t> g_child{0};
+std::atomic<pid_t> g_child{0};  // negative: a process group
+std::atomic<bool> g_forward_terminal{false};
 std::atomic<int> g_wake_fd{-1};
 std::atomic<int> g_last_signal{0};
 std::atomic<bool> g_instance{false};
@@ -25,9 +26,9 @@ static_assert(std::atomic<pid_t>::is_always_lock_free && std::atomic<int>::is_al
 extern "C" void forward_signal(int sig, siginfo_t* info, void*) {
   const int saved_errno = errno;
   // SI_KERNEL: the terminal sent it to the whole foreground process group, child included.
-  if (info == nullptr || info->si_code != SI_KERNEL) {
+  if (info == nullptr || info->si_code != SI_KERNEL || g_forward_terminal.load()) {
     const pid_t child = g_child.load();
-    if (child > 0) ::kill(child, sig);
+    if (child != 0) ::kill(child, sig);
   }
   g_last_signal.store(sig);
   const std::uint64_t one = 1;
@@ -102,8 +103,9 @@ SignalRouting::~SignalRouting() {
   g_instance.store(false);
 }
 
-void SignalRouting::set_child(pid_t pid) noexcept {
-  g_child.store(pid);
+void SignalRouting::set_child(pid_t pid, bool whole_group) noexcept {
+  g_forward_terminal.store(whole_group && pid != 0);
+  g_child.store(whole_group && pid > 0 ? -pid : pid);
 }
 
 std::vector<int> SignalRouting::signals_to_default_in_child() const {

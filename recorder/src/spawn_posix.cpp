@@ -78,25 +78,38 @@ pid_t spawn_child(const ChildSpec& spec) {
   sigset_t defaults;
   sigemptyset(&defaults);
   for (int sig : spec.default_signals) sigaddset(&defaults, sig);
+  if (err == 0 && !spec.cwd.empty()) {
+    err = posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
+  }
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (spec.own_process_group) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    if (err == 0) err = posix_spawnattr_setpgroup(&attr, 0);
+  }
   if (err == 0) err = posix_spawnattr_setsigmask(&attr, &spec.sigmask);
   if (err == 0) err = posix_spawnattr_setsigdefault(&attr, &defaults);
-  if (err == 0)
-    err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  if (err == 0) err = posix_spawnattr_setflags(&attr, flags);
 
   std::vector<char*> argv;
   argv.reserve(spec.argv.size() + 1);
   for (const auto& arg : spec.argv) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
 
+  std::vector<char*> envp;
+  char** env = environ;
+  if (spec.environment) {
+    for (const auto& entry : *spec.environment) envp.push_back(const_cast<char*>(entry.c_str()));
+    envp.push_back(nullptr);
+    env = envp.data();
+  }
   pid_t pid = -1;
-  if (err == 0)
-    err = posix_spawn(&pid, spec.executable.c_str(), &actions, &attr, argv.data(), environ);
+  if (err == 0) err = posix_spawn(&pid, spec.executable.c_str(), &actions, &attr, argv.data(), env);
   if (err == ENOEXEC) {
     // A script without a #! line: run it with /bin/sh, as execvp(3) and shells do.
     std::vector<char*> sh_argv{const_cast<char*>("/bin/sh"),
                                const_cast<char*>(spec.executable.c_str())};
     sh_argv.insert(sh_argv.end(), argv.begin() + 1, argv.end());
-    err = posix_spawn(&pid, "/bin/sh", &actions, &attr, sh_argv.data(), environ);
+    err = posix_spawn(&pid, "/bin/sh", &actions, &attr, sh_argv.data(), env);
   }
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);

@@ -26,6 +26,10 @@ class IoEventSink {
   void note(NoteLevel level, std::string text);  // logs it and records it
   void post(TraceEvent event);                   // anything else (start, exit)
 
+  // stdout + stderr bytes so far (cheap; for the causal stdin feeder).
+  std::uint64_t output_bytes() const noexcept {
+    return bytes_[1].load(std::memory_order_relaxed) + bytes_[2].load(std::memory_order_relaxed);
+  }
   // Counters so far (bytes/chunks per stream, plus the host's drop counters and high water).
   Counters counters() const;
   const RecordingClock& clock() const noexcept { return clock_; }

@@ -12,6 +12,7 @@
 
 #include "ctrecord/recorder_policy.hpp"
 #include "ctrecord/std_fds.hpp"
+#include "ctrecord/stdin_feeder.hpp"
 #include "ctrecord/trace_events.hpp"
 
 namespace ctrecord {
@@ -24,12 +25,22 @@ struct RecordRequest {
   bool no_stdin = false;  // the command gets /dev/null
   std::chrono::milliseconds grace{3000};
   StdFdState std_fds;  // from guard_std_fds() at start-up
+
+  // Replay uses the same engine with these (defaults: what ctest-record does).
+  bool mirror = true;                  // copy the command's output to our fds 1/2
+  std::optional<FeedPlan> stdin_feed;  // feed recorded stdin instead of forwarding fd 0
+  bool own_process_group = false;      // signals and the timeout reach the whole group
+  std::optional<std::chrono::milliseconds> timeout;     // then SIGKILL (the group)
+  std::optional<std::vector<std::string>> environment;  // "NAME=VALUE"; default: ours
+  std::optional<std::string> cwd;                       // run there
 };
 
 struct RecordResult {
   int status = 0;  // the command's shell-style status (126/127 if not started)
   bool started = false;
   bool grace_expired = false;
+  bool timed_out = false;
+  std::vector<std::string> notes;          // replay-relevant notes (e.g. causal stdin fell back)
   std::optional<std::string> trace_error;  // set when the trace is incomplete
   Counters counters;
 };

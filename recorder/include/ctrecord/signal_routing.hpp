@@ -25,8 +25,10 @@ class SignalRouting {
   SignalRouting(const SignalRouting&) = delete;
   SignalRouting& operator=(const SignalRouting&) = delete;
 
-  // Where forwarded signals go (0: nowhere, e.g. once the child has been reaped).
-  void set_child(pid_t pid) noexcept;
+  // Where forwarded signals go (0: nowhere, e.g. once the child has been reaped). With
+  // `whole_group` the child leads its own process group: signals go to the group, and the
+  // terminal's signals are forwarded too (the group is not the terminal's foreground group).
+  void set_child(pid_t pid, bool whole_group = false) noexcept;
 
   int sigchld_fd() const noexcept { return sigchld_fd_.get(); }
   void drain_sigchld();  // empties the signalfd (non-blocking)

@@ -30,6 +30,9 @@ struct ChildSpec {
   std::array<int, 3> stdio{0, 1, 2};  // descriptor to become the child's fd i, or kCloseInChild
   sigset_t sigmask{};                 // the mask the child starts with
   std::vector<int> default_signals;   // reset to SIG_DFL in the child
+  bool own_process_group = false;     // setpgid(0, 0) in the child
+  const std::vector<std::string>* environment = nullptr;  // "NAME=VALUE"; null: ours
+  std::string cwd;                                        // chdir there first ("" = stay)
 };
 
 // Starts the child. Returns its pid, or -errno when it could not be started (the exec failed:
