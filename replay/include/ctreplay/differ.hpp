@@ -24,12 +24,12 @@ struct Divergence {
 };
 
 struct StreamComparison {
-  std::string stream;                // "stdout", "stderr"
+  std::string stream;  // "stdout", "stderr"
   bool same = true;
   bool binary = false;
-  std::optional<Divergence> first;   // set when !same
-  std::string diff;                  // unified diff (text) or hex dump (binary); "" when same
-  std::uint64_t cut_lines = 0;       // diff lines not shown because of max_output_lines
+  std::optional<Divergence> first;  // set when !same
+  std::string diff;                 // unified diff (text) or hex dump (binary); "" when same
+  std::uint64_t cut_lines = 0;      // diff lines not shown because of max_output_lines
 };
 
 StreamComparison compare_stream(const std::string& stream, std::string_view expected,

@@ -22,10 +22,10 @@ struct ExitComparison {
 };
 
 struct TraceVerdict {
-  std::string trace;                 // path
-  std::string command;               // shell-quoted command that was replayed
+  std::string trace;    // path
+  std::string command;  // shell-quoted command that was replayed
   Outcome outcome = Outcome::Same;
-  std::string error;                 // why it could not be replayed (Outcome::Error)
+  std::string error;  // why it could not be replayed (Outcome::Error)
   std::vector<StreamComparison> streams;
   ExitComparison exit;
   // First divergence over all streams: stream, byte offset, and the time offset in the
@@ -38,7 +38,7 @@ struct TraceVerdict {
   double seconds = 0;                    // wall time of the replay
 };
 
-std::string outcome_name(Outcome outcome);  // "same", "regression", "error"
+std::string outcome_name(Outcome outcome);              // "same", "regression", "error"
 std::string summary_line(const TraceVerdict& verdict);  // one line per trace
 std::string json_report(const std::vector<TraceVerdict>& verdicts);
 std::string junit_report(const std::vector<TraceVerdict>& verdicts);
