@@ -1,0 +1,41 @@
+// The ctest-replay command line: options, help text, trace discovery, printing verdicts.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ctreplay/replay_run.hpp"
+
+namespace ctharness {
+
+struct ReplayCliOptions {
+  ctreplay::ReplayOptions replay;
+  std::vector<std::string> inputs;  // traces or folders
+  std::optional<std::string> json_path;
+  std::optional<std::string> junit_path;
+  unsigned jobs = 0;  // 0: number of cores
+  bool quiet = false;
+  bool verbose = false;
+  bool help = false;
+  bool version = false;
+  bool list_normalizers = false;
+  std::optional<std::string> verdict_out;  // internal: a worker writes its verdict here
+};
+
+// Throws ctrecord::UsageError naming the bad option.
+ReplayCliOptions parse_replay_args(int argc, const char* const* argv);
+std::string replay_help_text();
+
+// Every .ctrace under the folders (recursively, sorted) and every file named directly.
+std::vector<std::string> expand_trace_inputs(const std::vector<std::string>& inputs);
+
+// What a user reads for one trace: the summary line, then for a regression the first
+// divergence, the exit status change and each differing stream's diff.
+std::string describe_verdict(const ctreplay::TraceVerdict& verdict, bool details);
+
+// A worker's verdict, passed to the parent process through a file (cereal, binary).
+void save_verdict(const ctreplay::TraceVerdict& verdict, const std::string& path);
+ctreplay::TraceVerdict load_verdict(const std::string& path);
+
+}  // namespace ctharness

@@ -1,0 +1,40 @@
+// LoadedTrace: one recording read fully into memory for comparison: each stream's bytes with
+// the recording time of every chunk, the merged order, stdin as a feed plan, start and exit.
+// Refuses incomplete or damaged traces (a replay against half a recording proves nothing).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ctrecord/stdin_feeder.hpp"
+#include "ctrecord/trace_events.hpp"
+
+namespace ctreplay {
+
+struct ChunkSpan {
+  std::uint64_t end_offset = 0;  // offset just past this chunk in its stream
+  std::uint64_t t_ns = 0;
+};
+
+struct LoadedTrace {
+  std::string path;
+  ctrecord::StartEvent start;
+  std::optional<ctrecord::ExitEvent> exit;
+  std::array<std::string, 3> streams;  // indexed by ctrecord::Stream
+  std::array<std::vector<ChunkSpan>, 3> spans;
+  std::vector<std::pair<ctrecord::Stream, std::string>> output_order;  // stdout/stderr chunks
+  std::vector<ctrecord::RecordedInput> stdin_chunks;
+  bool stdin_saw_eof = true;
+
+  // Recording time of the chunk holding line `line` (1-based) of `stream`.
+  std::uint64_t time_of_line(ctrecord::Stream stream, std::uint64_t line) const;
+  std::string env_value(const std::string& name, bool* found = nullptr) const;
+};
+
+// Throws ctrecord::EnvironmentError (unreadable, incomplete or damaged trace).
+LoadedTrace load_trace(const std::string& path);
+
+}  // namespace ctreplay

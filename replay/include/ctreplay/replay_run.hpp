@@ -1,0 +1,54 @@
+// Replaying one trace: re-run the recorded command (or another one) through the same capture
+// engine with the recorded stdin fed back, record that run into a new trace, and compare the
+// two recordings after normalisation. compare_traces() is the same comparison for two
+// existing recordings (`ctest-trace diff`).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ctrecord/std_fds.hpp"
+#include "ctrecord/stdin_feeder.hpp"
+#include "ctreplay/differ.hpp"
+#include "ctreplay/loaded_trace.hpp"
+#include "ctreplay/normalizer.hpp"
+#include "ctreplay/report.hpp"
+
+namespace ctreplay {
+
+struct ReplayOptions {
+  ctrecord::FeedMode stdin_mode = ctrecord::FeedMode::All;
+  double speed = 1.0;
+  std::chrono::milliseconds causal_timeout{10000};
+  std::chrono::milliseconds timeout{600000};
+  std::optional<std::string> cwd;
+  bool env_from_trace = false;
+  std::vector<std::string> env;      // NAME=VALUE, wins over recorded values
+  std::vector<std::string> command;  // instead of the recorded argv
+  bool merged = false;
+  NormalizerOptions normalize;
+  DiffOptions diff;
+  bool update = false;
+  bool keep_old = false;
+};
+
+// Variables whose recorded values are restored for a replay (they change output formatting).
+bool is_formatting_variable(const std::string& name);
+
+// The environment a replay of `trace` runs with (see docs/cli.md).
+std::vector<std::string> replay_environment(const LoadedTrace& trace, const ReplayOptions& options);
+
+// Never throws for the trace's own problems: they become Outcome::Error verdicts. Throws
+// ctrecord::UsageError for bad normaliser options.
+TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& options,
+                          const ctrecord::StdFdState& std_fds);
+
+// Compares two recordings (expected first). Throws EnvironmentError for unusable traces.
+TraceVerdict compare_traces(const LoadedTrace& expected, const LoadedTrace& actual,
+                            const Normalizer& normalizer, const DiffOptions& diff, bool merged);
+
+std::string shell_quote(const std::vector<std::string>& argv);
+
+}  // namespace ctreplay

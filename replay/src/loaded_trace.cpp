@@ -1,0 +1,81 @@
+// load_trace: a whole recording into memory, through the never-trusting TraceReader.
+#include "ctreplay/loaded_trace.hpp"
+
+#include <algorithm>
+
+#include "ctrecord/errors.hpp"
+#include "ctrecord/trace_reader.hpp"
+
+namespace ctreplay {
+
+using ctrecord::Stream;
+
+LoadedTrace load_trace(const std::string& path) {
+  LoadedTrace trace;
+  trace.path = path;
+  ctrecord::TraceReader reader(path);
+  bool have_start = false;
+  std::uint64_t output_so_far = 0;
+  while (auto event = reader.next()) {
+    if (auto* start = std::get_if<ctrecord::StartEvent>(&*event)) {
+      trace.start = std::move(*start);
+      have_start = true;
+    } else if (auto* chunk = std::get_if<ctrecord::IoChunk>(&*event)) {
+      const auto index = static_cast<std::size_t>(chunk->stream);
+      if (chunk->stream == Stream::Stdin) {
+        trace.stdin_chunks.push_back({chunk->bytes, chunk->t_ns, output_so_far});
+      } else {
+        output_so_far += chunk->bytes.size();
+        trace.output_order.emplace_back(chunk->stream, chunk->bytes);
+      }
+      trace.streams[index] += chunk->bytes;
+      trace.spans[index].push_back({trace.streams[index].size(), chunk->t_ns});
+    } else if (auto* closed = std::get_if<ctrecord::StreamClosedEvent>(&*event)) {
+      if (closed->stream == Stream::Stdin) {
+        trace.stdin_saw_eof = closed->reason == "eof" || closed->reason == "file-consumed";
+      }
+    } else if (auto* exit = std::get_if<ctrecord::ExitEvent>(&*event)) {
+      trace.exit = *exit;
+    }
+  }
+  if (!reader.complete()) {
+    const std::string why = reader.error() ? reader.error()->what() : "no end record";
+    throw ctrecord::EnvironmentError("cannot use " + path + " for a comparison: the trace is " +
+                                     "incomplete or damaged (" + why + ")");
+  }
+  if (!have_start || trace.start.argv.empty()) {
+    throw ctrecord::EnvironmentError(path + " has no recorded command (no start event)");
+  }
+  if (trace.start.stdin_mode == "null" || trace.start.stdin_mode == "closed") {
+    trace.stdin_saw_eof = true;
+  }
+  return trace;
+}
+
+std::uint64_t LoadedTrace::time_of_line(Stream stream, std::uint64_t line) const {
+  const auto index = static_cast<std::size_t>(stream);
+  const std::string& bytes = streams[index];
+  std::uint64_t offset = 0;
+  for (std::uint64_t l = 1; l < line && offset < bytes.size(); ++l) {
+    const auto nl = bytes.find('\n', offset);
+    if (nl == std::string::npos) break;
+    offset = nl + 1;
+  }
+  for (const auto& span : spans[index]) {
+    if (offset < span.end_offset) return span.t_ns;
+  }
+  return spans[index].empty() ? 0 : spans[index].back().t_ns;
+}
+
+std::string LoadedTrace::env_value(const std::string& name, bool* found) const {
+  for (const auto& var : start.env) {
+    if (var.name == name && !var.redacted) {
+      if (found) *found = true;
+      return var.value;
+    }
+  }
+  if (found) *found = false;
+  return {};
+}
+
+}  // namespace ctreplay

@@ -1,0 +1,255 @@
+// replay_trace / compare_traces: re-run through the capture engine, then normalise and diff.
+#include "ctreplay/replay_run.hpp"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "ctrecord/errors.hpp"
+#include "ctrecord/log.hpp"
+#include "ctrecord/record_session.hpp"
+#include "ctrecord/trace_file_writer.hpp"
+
+extern char** environ;
+
+namespace ctreplay {
+
+using ctrecord::Stream;
+
+namespace {
+
+RunFacts facts_of(const LoadedTrace& trace) {
+  RunFacts facts;
+  facts.cwd = trace.start.cwd;
+  facts.home = trace.env_value("HOME");
+  facts.tmpdir = trace.env_value("TMPDIR");
+  if (facts.tmpdir.empty()) facts.tmpdir = "/tmp";
+  return facts;
+}
+
+// "[stdout] line" / "[stderr] line" in read order: the interleaving, line by line.
+std::string merged_view(const LoadedTrace& trace, const Normalizer& normalizer, Side side) {
+  std::string out;
+  bool at_line_start = true;
+  Stream last = Stream::Stdin;
+  for (const auto& [stream, raw] : trace.output_order) {
+    const std::string bytes = normalizer.apply(raw, side);
+    for (char c : bytes) {
+      if (at_line_start || stream != last) {
+        if (!at_line_start) out += '\n';
+        out += stream == Stream::Stdout ? "[stdout] " : "[stderr] ";
+        at_line_start = false;
+      }
+      last = stream;
+      if (c == '\n') {
+        out += '\n';
+        at_line_start = true;
+      } else {
+        out += c;
+      }
+    }
+  }
+  return out;
+}
+
+std::string make_temp_trace(const std::string& near, ctrecord::UniqueFd& fd) {
+  std::string pattern = near + ".replay-XXXXXX";
+  fd.reset(::mkostemp(pattern.data(), O_CLOEXEC));
+  if (!fd) {
+    const char* tmp = std::getenv("TMPDIR");
+    pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/ctest-replay-XXXXXX";
+    fd.reset(::mkostemp(pattern.data(), O_CLOEXEC));
+    if (!fd) throw ctrecord::EnvironmentError("mkstemp", pattern, errno);
+  }
+  return pattern;
+}
+
+}  // namespace
+
+bool is_formatting_variable(const std::string& name) {
+  static const char* const kNames[] = {"TERM",   "COLUMNS",        "LINES",    "LANG",
+                                       "LANGUAGE", "TZ", "PYTHONHASHSEED", "NO_COLOR", "FORCE_COLOR"};
+  for (const char* known : kNames)
+    if (name == known) return true;
+  return name.rfind("LC_", 0) == 0;
+}
+
+std::vector<std::string> replay_environment(const LoadedTrace& trace, const ReplayOptions& options) {
+  std::map<std::string, std::string> env;
+  for (char** entry = environ; entry && *entry; ++entry) {
+    const std::string text(*entry);
+    const auto eq = text.find('=');
+    if (eq != std::string::npos) env[text.substr(0, eq)] = text.substr(eq + 1);
+  }
+  // Formatting variables take their recorded values; ones unset in the recording are unset.
+  for (auto it = env.begin(); it != env.end();) {
+    bool recorded = false;
+    trace.env_value(it->first, &recorded);
+    if (is_formatting_variable(it->first) && !recorded) {
+      it = env.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& var : trace.start.env) {
+    if (var.redacted) continue;
+    if (options.env_from_trace || is_formatting_variable(var.name)) env[var.name] = var.value;
+  }
+  for (const auto& assignment : options.env) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw ctrecord::UsageError("--env takes NAME=VALUE, not '" + assignment + "'");
+    }
+    env[assignment.substr(0, eq)] = assignment.substr(eq + 1);
+  }
+  std::vector<std::string> result;
+  for (const auto& [name, value] : env) result.push_back(name + "=" + value);
+  return result;
+}
+
+std::string shell_quote(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& arg : argv) {
+    if (!out.empty()) out += ' ';
+    const bool plain = !arg.empty() && arg.find_first_not_of(
+                                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789_-./=:,+@%") == std::string::npos;
+    if (plain) {
+      out += arg;
+      continue;
+    }
+    out += '\'';
+    for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    out += '\'';
+  }
+  return out;
+}
+
+TraceVerdict compare_traces(const LoadedTrace& expected, const LoadedTrace& actual,
+                            const Normalizer& normalizer, const DiffOptions& diff, bool merged) {
+  TraceVerdict verdict;
+  verdict.trace = expected.path;
+  verdict.command = shell_quote(actual.start.argv);
+  verdict.normalizers = normalizer.active();
+  for (Stream stream : {Stream::Stdout, Stream::Stderr}) {
+    const auto index = static_cast<std::size_t>(stream);
+    StreamComparison cmp = compare_stream(
+        std::string(ctrecord::stream_name(stream)),
+        normalizer.apply(expected.streams[index], Side::Recorded),
+        normalizer.apply(actual.streams[index], Side::Current), diff);
+    if (!cmp.same && !verdict.first_stream && cmp.first) {
+      verdict.first_stream = cmp.stream;
+      verdict.first_byte_offset = cmp.first->byte_offset;
+      verdict.first_time_ns = expected.time_of_line(stream, cmp.first->line);
+    }
+    verdict.streams.push_back(std::move(cmp));
+  }
+  if (merged) {
+    StreamComparison cmp = compare_stream("merged", merged_view(expected, normalizer, Side::Recorded),
+                                          merged_view(actual, normalizer, Side::Current), diff);
+    if (!cmp.same && !verdict.first_stream && cmp.first) {
+      verdict.first_stream = "merged";
+      verdict.first_byte_offset = cmp.first->byte_offset;
+    }
+    verdict.streams.push_back(std::move(cmp));
+  }
+  verdict.exit.expected_status = expected.exit ? expected.exit->status : -1;
+  verdict.exit.actual_status = actual.exit ? actual.exit->status : -1;
+  verdict.exit.same = verdict.exit.expected_status == verdict.exit.actual_status;
+  bool same = verdict.exit.same;
+  for (const auto& cmp : verdict.streams) same = same && cmp.same;
+  verdict.outcome = same ? Outcome::Same : Outcome::Regression;
+  return verdict;
+}
+
+TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& options,
+                          const ctrecord::StdFdState& std_fds) {
+  const auto started = std::chrono::steady_clock::now();
+  TraceVerdict verdict;
+  verdict.trace = trace_path;
+  std::string temp_path;
+  try {
+    const LoadedTrace expected = load_trace(trace_path);
+    ctrecord::RecordRequest request;
+    request.argv = options.command.empty() ? expected.start.argv : options.command;
+    verdict.command = shell_quote(request.argv);
+    request.policy.io_capture_enabled = true;
+    request.policy.io_capture_source = "replay";
+    request.std_fds = std_fds;
+    request.mirror = false;
+    request.own_process_group = true;
+    request.timeout = options.timeout;
+    request.environment = replay_environment(expected, options);
+    std::error_code ec;
+    const auto cwd = std::filesystem::absolute(options.cwd ? *options.cwd : ".", ec);
+    request.cwd = cwd.lexically_normal().string();
+    ctrecord::FeedPlan plan;
+    plan.chunks = expected.stdin_chunks;
+    plan.close_at_end = expected.stdin_saw_eof;
+    plan.mode = options.stdin_mode;
+    plan.speed = options.speed;
+    plan.causal_timeout = options.causal_timeout;
+    request.stdin_feed = std::move(plan);
+    ctrecord::log::debug("replaying {}: {} (in {})", trace_path, verdict.command, *request.cwd);
+
+    ctrecord::UniqueFd fd;
+    temp_path = make_temp_trace(trace_path, fd);
+    const ctrecord::RecordResult result = ctrecord::record_command(
+        request, std::make_unique<ctrecord::TraceFileWriter>(std::move(fd), temp_path));
+    if (result.trace_error) {
+      throw ctrecord::EnvironmentError("cannot write the replay's trace " + temp_path + ": " +
+                                       *result.trace_error);
+    }
+    LoadedTrace actual = load_trace(temp_path);
+    actual.path = temp_path;
+
+    RunFacts current;
+    current.cwd = *request.cwd;
+    for (const auto& entry : *request.environment) {
+      if (entry.rfind("HOME=", 0) == 0) current.home = entry.substr(5);
+      if (entry.rfind("TMPDIR=", 0) == 0) current.tmpdir = entry.substr(7);
+    }
+    if (current.tmpdir.empty()) current.tmpdir = "/tmp";
+    const Normalizer normalizer(options.normalize, facts_of(expected), current);
+    const auto notes = result.notes;
+    verdict = compare_traces(expected, actual, normalizer, options.diff, options.merged);
+    verdict.trace = trace_path;
+    verdict.notes = notes;
+    if (result.timed_out) {
+      verdict.exit.timed_out = true;
+      verdict.outcome = Outcome::Regression;
+      verdict.notes.push_back("timed out; the command's process group was killed");
+    }
+    if (result.status == 127 || result.status == 126) {
+      verdict.notes.push_back("the command could not be started (status " +
+                              std::to_string(result.status) + ")");
+    }
+    if (options.update && verdict.outcome != Outcome::Same) {
+      if (options.keep_old && ::rename(trace_path.c_str(), (trace_path + ".old").c_str()) != 0) {
+        throw ctrecord::EnvironmentError("rename", trace_path, errno);
+      }
+      if (::rename(temp_path.c_str(), trace_path.c_str()) != 0) {
+        throw ctrecord::EnvironmentError("rename", temp_path, errno);
+      }
+      temp_path.clear();
+      verdict.notes.push_back("updated: the trace now holds this run");
+    }
+  } catch (const ctrecord::UsageError&) {
+    if (!temp_path.empty()) ::unlink(temp_path.c_str());
+    throw;
+  } catch (const std::exception& e) {
+    verdict.outcome = Outcome::Error;
+    verdict.error = e.what();
+  }
+  if (!temp_path.empty()) ::unlink(temp_path.c_str());
+  verdict.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return verdict;
+}
+
+}  // namespace ctreplay
