@@ -1,0 +1,395 @@
+// Normalizer: built-in normalisers (crlf, paths, hex-addresses, datetimes, durations), user
+// rules and the rules file. Every regex is RE2 in Latin-1 mode, so a pattern matches bytes
+// (invalid UTF-8, NUL and 0xff included) and a rewrite never changes bytes it did not match.
+// Order and rationale: docs/normalizers.md.
+#include "ctreplay/normalizer.hpp"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+
+#include "ctrecord/errors.hpp"
+
+namespace ctreplay {
+namespace {
+
+constexpr const char* kCrlf = "crlf";
+constexpr const char* kPaths = "paths";
+constexpr const char* kHex = "hex-addresses";
+constexpr const char* kDatetimes = "datetimes";
+constexpr const char* kDurations = "durations";
+
+// Built-ins in the order they run (user rules run before all of them except crlf).
+const std::vector<std::pair<std::string, std::string>>& builtin_table() {
+  static const std::vector<std::pair<std::string, std::string>> table = {
+      {kCrlf, "CRLF line endings -> LF"},
+      {kPaths,
+       "the run's cwd, home and temp dir -> <CWD>, <HOME>, <TMP> (longest first); pytest's "
+       "/tmp/pytest-of-USER/pytest-N -> <TMP>; mktemp/tempfile names -> <TMP>/<TMPNAME>"},
+      {kHex, "0x + 6 or more hex digits -> 0x<ADDR>; Python reprs 'at 0x1f2e>' too"},
+      {kDatetimes,
+       "ISO-8601 and RFC 2822 date-times and ctime dates -> <DATETIME>, YYYY-MM-DD -> <DATE>, "
+       "HH:MM:SS[.fff] -> <TIME>"},
+      {kDurations, "0.12s, 1.5 s, 15 ms, 123us, 2m3s, in 3.2 seconds, 0:00:01.234 -> <DURATION>"},
+  };
+  return table;
+}
+
+RE2::Options byte_options() {
+  RE2::Options options;
+  options.set_encoding(RE2::Options::EncodingLatin1);
+  options.set_log_errors(false);
+  // Room for the DFA on large inputs: a DFA that runs out of memory falls back to the
+  // (still linear, but much slower) NFA.
+  options.set_max_mem(int64_t{64} << 20);
+  return options;
+}
+
+struct Rewrite {
+  std::unique_ptr<RE2> re;
+  std::string replacement;
+};
+
+// A built-in pattern: a bug here is ours, not the user's.
+Rewrite builtin(const std::string& pattern, std::string replacement) {
+  Rewrite rewrite{std::make_unique<RE2>(pattern, byte_options()), std::move(replacement)};
+  std::string error;
+  if (!rewrite.re->ok() || !rewrite.re->CheckRewriteString(rewrite.replacement, &error)) {
+    throw ctrecord::InternalError("built-in normaliser pattern '" + pattern +
+                                  "': " + rewrite.re->error() + error);
+  }
+  return rewrite;
+}
+
+void apply_rewrites(const std::vector<Rewrite>& rewrites, std::string& text) {
+  for (const auto& rewrite : rewrites) {
+    RE2::GlobalReplace(&text, *rewrite.re, rewrite.replacement);
+  }
+}
+
+bool is_word_byte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u == '_';
+}
+
+// A literal path, matched only where it is not part of a longer name: "/tmp" must not match
+// inside "/data/tmp" or "/tmpfoo" (but does match "/tmp/x", "/tmp:" and "/tmp." at a sentence
+// end).
+std::string bounded_literal(const std::string& path) {
+  std::string pattern = is_word_byte(path.front()) ? "\\b" : "\\B";
+  pattern += RE2::QuoteMeta(path);
+  if (is_word_byte(path.back())) pattern += "\\b";
+  return pattern;
+}
+
+void replace_crlf(std::string& text) {
+  const auto first = text.find("\r\n");
+  if (first == std::string::npos) return;
+  std::size_t out = first;
+  for (std::size_t in = first; in < text.size(); ++in) {
+    if (text[in] == '\r' && in + 1 < text.size() && text[in + 1] == '\n') continue;
+    text[out++] = text[in];
+  }
+  text.resize(out);
+}
+
+// Where a user rule came from, for error messages: "--normalize 'X=>Y'" or "FILE:3".
+struct UserRule {
+  std::string text;
+  std::string origin;
+};
+
+struct ParsedRules {
+  std::vector<UserRule> rules;
+  std::vector<UserRule> ignore_lines;
+  std::vector<UserRule> disabled;
+};
+
+std::string trim(std::string_view s) {
+  const auto* ws = " \t\r\f\v";
+  const auto begin = s.find_first_not_of(ws);
+  if (begin == std::string_view::npos) return {};
+  const auto end = s.find_last_not_of(ws);
+  return std::string(s.substr(begin, end - begin + 1));
+}
+
+void parse_rules_file(const std::string& path, ParsedRules& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ctrecord::EnvironmentError("open", path, errno);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    const std::string where = path + ":" + std::to_string(number);
+    const std::string content = trim(line);
+    if (content.empty() || content.front() == '#') continue;
+    const auto space = content.find_first_of(" \t");
+    const std::string keyword = content.substr(0, space);
+    const std::string argument =
+        space == std::string::npos ? std::string() : trim(std::string_view(content).substr(space));
+    std::vector<UserRule>* target = nullptr;
+    if (keyword == "normalize") {
+      target = &out.rules;
+    } else if (keyword == "ignore-lines") {
+      target = &out.ignore_lines;
+    } else if (keyword == "no-normalize") {
+      target = &out.disabled;
+    } else {
+      throw ctrecord::UsageError(where + ": unknown rule '" + keyword +
+                                 "' (expected 'normalize REGEX=>REPLACEMENT', 'ignore-lines "
+                                 "REGEX' or 'no-normalize NAME')");
+    }
+    if (argument.empty()) {
+      throw ctrecord::UsageError(where + ": '" + keyword + "' needs an argument");
+    }
+    target->push_back({argument, where + ": " + keyword + " " + argument});
+  }
+  if (in.bad()) throw ctrecord::EnvironmentError("read", path, errno);
+}
+
+std::unique_ptr<RE2> compile_user_regex(const std::string& pattern, const std::string& origin,
+                                        const RE2::Options& options) {
+  if (pattern.empty()) throw ctrecord::UsageError(origin + ": empty regex");
+  // (?m): ^ and $ match at line boundaries, as in grep and sed.
+  auto re = std::make_unique<RE2>("(?m)" + pattern, options);
+  if (!re->ok()) {
+    throw ctrecord::UsageError(origin + ": bad regex '" + pattern + "': " + re->error());
+  }
+  return re;
+}
+
+}  // namespace
+
+struct Normalizer::Impl {
+  bool crlf = true;
+  bool paths = true;
+  bool hex = true;
+  bool datetimes = true;
+  bool durations = true;
+
+  std::vector<std::string> user_rule_names;    // "normalize X=>Y", in order
+  std::vector<std::string> ignore_rule_names;  // "ignore-lines X", in order
+  std::vector<Rewrite> user_rewrites;
+  std::unique_ptr<RE2> ignore;  // all ignore-lines patterns as one alternation; never_nl
+
+  std::vector<Rewrite> recorded_paths;  // this side's cwd/home/tmpdir, longest first
+  std::vector<Rewrite> current_paths;
+  std::vector<Rewrite> temp_names;  // pytest dirs, mktemp/tempfile names (both sides)
+  std::vector<Rewrite> hex_rewrites;
+  std::vector<Rewrite> datetime_rewrites;
+  std::vector<Rewrite> duration_rewrites;
+
+  void drop_ignored_lines(std::string& text) const;
+};
+
+namespace {
+
+std::vector<Rewrite> fact_rewrites(const RunFacts& facts) {
+  std::vector<std::pair<std::string, std::string>> paths;  // path, placeholder
+  auto add = [&paths](std::string path, const char* placeholder) {
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    if (path.empty() || path == "/") return;
+    for (const auto& [known, unused] : paths) {
+      if (known == path) return;  // cwd == home: the first (more specific) name wins
+    }
+    paths.emplace_back(std::move(path), placeholder);
+  };
+  add(facts.cwd, "<CWD>");
+  add(facts.home, "<HOME>");
+  add(facts.tmpdir, "<TMP>");
+  std::stable_sort(paths.begin(), paths.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  std::vector<Rewrite> rewrites;
+  for (const auto& [path, placeholder] : paths) {
+    rewrites.push_back(builtin(bounded_literal(path), placeholder));
+  }
+  return rewrites;
+}
+
+}  // namespace
+
+Normalizer::Normalizer(const NormalizerOptions& options, RunFacts recorded, RunFacts current)
+    : impl_(std::make_unique<Impl>()) {
+  ParsedRules parsed;
+  if (options.rules_file) parse_rules_file(*options.rules_file, parsed);
+  for (const auto& name : options.disabled) {
+    parsed.disabled.push_back({name, "--no-normalize " + name});
+  }
+  for (const auto& rule : options.rules) {
+    parsed.rules.push_back({rule, "--normalize '" + rule + "'"});
+  }
+  for (const auto& rule : options.ignore_lines) {
+    parsed.ignore_lines.push_back({rule, "--ignore-lines '" + rule + "'"});
+  }
+
+  Impl& impl = *impl_;
+  for (const auto& name : parsed.disabled) {
+    bool* flag = name.text == kCrlf        ? &impl.crlf
+                 : name.text == kPaths     ? &impl.paths
+                 : name.text == kHex       ? &impl.hex
+                 : name.text == kDatetimes ? &impl.datetimes
+                 : name.text == kDurations ? &impl.durations
+                                           : nullptr;
+    if (flag == nullptr) {
+      std::string known;
+      for (const auto& [builtin_name, unused] : builtin_table()) {
+        known += (known.empty() ? "" : ", ") + builtin_name;
+      }
+      throw ctrecord::UsageError(name.origin + ": unknown normaliser '" + name.text +
+                                 "' (known: " + known + ")");
+    }
+    *flag = false;
+  }
+
+  const RE2::Options options_bytes = byte_options();
+  for (const auto& rule : parsed.rules) {
+    // Split at the last "=>": a regex may contain "=>" (output like "a => b"), a replacement
+    // cannot.
+    const auto arrow = rule.text.rfind("=>");
+    if (arrow == std::string::npos) {
+      throw ctrecord::UsageError(rule.origin + ": expected REGEX=>REPLACEMENT");
+    }
+    const std::string pattern = rule.text.substr(0, arrow);
+    Rewrite rewrite{compile_user_regex(pattern, rule.origin, options_bytes),
+                    rule.text.substr(arrow + 2)};
+    std::string error;
+    if (!rewrite.re->CheckRewriteString(rewrite.replacement, &error)) {
+      throw ctrecord::UsageError(rule.origin + ": bad replacement '" + rewrite.replacement +
+                                 "': " + error);
+    }
+    impl.user_rewrites.push_back(std::move(rewrite));
+    impl.user_rule_names.push_back("normalize " + rule.text);
+  }
+
+  if (!parsed.ignore_lines.empty()) {
+    RE2::Options line_options = options_bytes;
+    line_options.set_never_nl(true);  // a match never spans lines
+    std::string combined;
+    for (const auto& rule : parsed.ignore_lines) {
+      compile_user_regex(rule.text, rule.origin, line_options);  // names the bad rule
+      combined += (combined.empty() ? "" : "|") + ("(?:" + rule.text + ")");
+      impl.ignore_rule_names.push_back("ignore-lines " + rule.text);
+    }
+    impl.ignore = compile_user_regex(combined, "--ignore-lines (combined)", line_options);
+  }
+
+  if (impl.paths) {
+    impl.recorded_paths = fact_rewrites(recorded);
+    impl.current_paths = fact_rewrites(current);
+    // After the facts: the temp dir may already read <TMP>; /tmp and /var/tmp are the usual
+    // defaults when $TMPDIR was not recorded or differs.
+    const std::string temp_root = R"((?:<TMP>|\B/tmp|\B/var/tmp))";
+    impl.temp_names.push_back(
+        builtin(temp_root + R"(/pytest-of-[^/\s]+/pytest-(?:\d+|current)\b)", "<TMP>"));
+    // Python tempfile: "tmp" + 8 of [a-z0-9_]; mktemp: "tmp." + 6-12 alphanumerics.
+    impl.temp_names.push_back(
+        builtin(temp_root + R"(/tmp(?:[a-z0-9_]{8}|\.[A-Za-z0-9]{6,12})\b)", "<TMP>/<TMPNAME>"));
+  }
+  if (impl.hex) {
+    impl.hex_rewrites.push_back(builtin(R"(\b0x[0-9a-fA-F]{6,}\b)", "0x<ADDR>"));
+    impl.hex_rewrites.push_back(builtin(R"(( at 0x)[0-9a-fA-F]{1,5}>)", R"(\1<ADDR>>)"));
+  }
+  if (impl.datetimes) {
+    const std::string day = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
+    const std::string month = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
+    const std::string ymd = R"(\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))";
+    const std::string hms = R"((?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?)";
+    const std::string zone = R"((?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d|\s?(?:UTC|GMT)\b)?)";
+    // ISO 8601 / RFC 3339: 2026-11-26T15:33:12.123+01:00, 2026-11-26 15:33:12Z.
+    impl.datetime_rewrites.push_back(
+        builtin(R"(\b)" + ymd + "[T ]" + hms + zone + R"(\b)", "<DATETIME>"));
+    // RFC 2822 / 1123: Thu, 26 Nov 2026 15:33:12 +0000 (weekday optional).
+    impl.datetime_rewrites.push_back(builtin(R"(\b(?:)" + day + R"(, )?\d{1,2} )" + month +
+                                                 R"( \d{4} \d\d:\d\d(?::\d\d)?)" +
+                                                 R"( (?:[+-]\d{4}|UT|GMT|UTC|[A-Z]{3})\b)",
+                                             "<DATETIME>"));
+    // ctime / date(1): Thu Nov 26 15:33:12 2026, Thu Nov 26 15:33:12 UTC 2026.
+    impl.datetime_rewrites.push_back(
+        builtin(R"(\b)" + day + " " + month + R"( [ \d]\d \d\d:\d\d:\d\d(?: [A-Z]{3,5})? \d{4}\b)",
+                "<DATETIME>"));
+    impl.datetime_rewrites.push_back(builtin(R"(\b)" + ymd + R"(\b)", "<DATE>"));
+    // Times of day need a two-digit hour; H:MM:SS is left to durations (0:00:01.234).
+    impl.datetime_rewrites.push_back(
+        builtin(R"(\b(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:[.,]\d+)?\b)", "<TIME>"));
+  }
+  if (impl.durations) {
+    // Not after a word character, '.' or another number part, so versions (v1.2s, 1.2.3s)
+    // and identifiers stay; the unit must end the word ("3 sheep" stays).
+    const std::string number = R"(\d+(?:\.\d+)?)";
+    const std::string unit =
+        "(?:s|sec|secs|seconds?|ms|msecs?|milliseconds?|us|\xC2\xB5s|\xCE\xBCs|microseconds?|"
+        "ns|nanoseconds?|min|mins|minutes?)";
+    impl.duration_rewrites.push_back(builtin(
+        R"((^|[^\w.])(?:\d+h ?)?(?:\d+m ?)?)" + number + " ?" + unit + R"(\b)", "\\1<DURATION>"));
+    impl.duration_rewrites.push_back(builtin(R"((^|[^\w.])\d+h ?\d+m\b)", "\\1<DURATION>"));
+    impl.duration_rewrites.push_back(
+        builtin(R"((^|[^\w.:])\d{1,3}:[0-5]\d:[0-5]\d(?:\.\d+)?\b)", "\\1<DURATION>"));
+  }
+}
+
+Normalizer::~Normalizer() = default;
+Normalizer::Normalizer(Normalizer&&) noexcept = default;
+Normalizer& Normalizer::operator=(Normalizer&&) noexcept = default;
+
+void Normalizer::Impl::drop_ignored_lines(std::string& text) const {
+  // One search over the whole buffer: matches never contain '\n' (never_nl), so each match
+  // lies in one line; drop that line and search on from the next. Every byte is scanned a
+  // bounded number of times.
+  std::string out;
+  const re2::StringPiece whole(text);
+  std::size_t pos = 0;
+  const std::size_t size = text.size();
+  while (pos < size) {
+    re2::StringPiece match;
+    if (!ignore->Match(whole, pos, size, RE2::UNANCHORED, &match, 1)) break;
+    const auto at = static_cast<std::size_t>(match.data() - text.data());
+    if (at == size && text[size - 1] == '\n') break;  // the empty "line" after the last \n
+    std::size_t line_start = at;
+    while (line_start > pos && text[line_start - 1] != '\n') --line_start;
+    const auto newline = text.find('\n', at);
+    const auto line_end = newline == std::string::npos ? size : newline + 1;
+    if (out.empty() && pos == 0) out.reserve(size);
+    out.append(text, pos, line_start - pos);
+    pos = line_end;
+  }
+  if (pos == 0) return;  // nothing dropped
+  out.append(text, pos, std::string::npos);
+  text.swap(out);
+}
+
+std::string Normalizer::apply(std::string_view bytes, Side side) const {
+  std::string text(bytes);
+  const Impl& impl = *impl_;
+  if (impl.crlf) replace_crlf(text);
+  if (impl.ignore) impl.drop_ignored_lines(text);
+  apply_rewrites(impl.user_rewrites, text);
+  if (impl.paths) {
+    apply_rewrites(side == Side::Recorded ? impl.recorded_paths : impl.current_paths, text);
+    apply_rewrites(impl.temp_names, text);
+  }
+  apply_rewrites(impl.hex_rewrites, text);
+  apply_rewrites(impl.datetime_rewrites, text);
+  apply_rewrites(impl.duration_rewrites, text);
+  return text;
+}
+
+std::vector<std::string> Normalizer::active() const {
+  const Impl& impl = *impl_;
+  std::vector<std::string> names;
+  if (impl.crlf) names.emplace_back(kCrlf);
+  names.insert(names.end(), impl.ignore_rule_names.begin(), impl.ignore_rule_names.end());
+  names.insert(names.end(), impl.user_rule_names.begin(), impl.user_rule_names.end());
+  if (impl.paths) names.emplace_back(kPaths);
+  if (impl.hex) names.emplace_back(kHex);
+  if (impl.datetimes) names.emplace_back(kDatetimes);
+  if (impl.durations) names.emplace_back(kDurations);
+  return names;
+}
+
+std::vector<std::pair<std::string, std::string>> Normalizer::builtins() {
+  return builtin_table();
+}
+
+}  // namespace ctreplay
