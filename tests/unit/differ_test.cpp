@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -268,6 +271,108 @@ TEST(Differ, MinimalDiffOnInterleavedChanges) {
     }
   }
   EXPECT_EQ(edits, 5u) << result.diff;
+}
+
+}  // namespace
+
+namespace {
+
+// Applies a unified diff (as compare_stream writes it, uncut) to `expected`.
+std::string apply_diff(const std::string& expected, const std::string& diff) {
+  std::vector<std::string> old_lines;
+  for (std::size_t pos = 0; pos < expected.size();) {
+    const std::size_t nl = expected.find('\n', pos);
+    const std::size_t end = nl == std::string::npos ? expected.size() : nl + 1;
+    old_lines.push_back(expected.substr(pos, end - pos));
+    pos = end;
+  }
+  std::vector<std::string> diff_lines;
+  for (std::size_t pos = 0; pos < diff.size();) {
+    const std::size_t nl = diff.find('\n', pos);
+    diff_lines.push_back(diff.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  std::string out;
+  std::size_t next_old = 0;  // 0-based index of the next old line not yet copied
+  for (std::size_t i = 2; i < diff_lines.size(); ++i) {
+    const std::string& line = diff_lines[i];
+    if (line.rfind("@@ -", 0) == 0) {
+      std::size_t start = std::stoul(line.substr(4));
+      const std::size_t comma = line.find(',');
+      const std::size_t count = std::stoul(line.substr(comma + 1));
+      if (count > 0) --start;  // 1-based, or the line before an empty range
+      while (next_old < start) out += old_lines[next_old++];
+      continue;
+    }
+    const bool no_newline = i + 1 < diff_lines.size() && diff_lines[i + 1][0] == '\\';
+    const std::string text = line.substr(1) + (no_newline ? "" : "\n");
+    if (line[0] == ' ') {
+      EXPECT_EQ(old_lines[next_old], text);
+      out += text;
+      ++next_old;
+    } else if (line[0] == '-') {
+      EXPECT_EQ(old_lines[next_old], text);
+      ++next_old;
+    } else if (line[0] == '+') {
+      out += text;
+    }
+  }
+  while (next_old < old_lines.size()) out += old_lines[next_old++];
+  return out;
+}
+
+std::size_t edit_count(const std::string& diff) {
+  std::size_t edits = 0;
+  for (std::size_t pos = 0; pos < diff.size();) {
+    const std::size_t nl = diff.find('\n', pos);
+    if ((diff[pos] == '-' || diff[pos] == '+') && diff.compare(pos, 4, "--- ") != 0 &&
+        diff.compare(pos, 4, "+++ ") != 0) {
+      ++edits;
+    }
+    pos = nl + 1;
+  }
+  return edits;
+}
+
+// Minimal number of line insertions + deletions (LCS by dynamic programming).
+std::size_t minimal_edits(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  std::vector<std::vector<std::size_t>> lcs(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = a.size(); i-- > 0;) {
+    for (std::size_t j = b.size(); j-- > 0;) {
+      lcs[i][j] = a[i] == b[j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
+    }
+  }
+  return a.size() + b.size() - 2 * lcs[0][0];
+}
+
+TEST(Differ, RandomDiffsApplyAndAreMinimal) {
+  std::mt19937 random(12345);
+  for (int round = 0; round < 2000; ++round) {
+    std::vector<std::string> a(random() % 12);
+    std::vector<std::string> b(random() % 12);
+    for (auto& line : a) line = std::string(1, static_cast<char>('a' + random() % 4));
+    for (auto& line : b) line = std::string(1, static_cast<char>('a' + random() % 4));
+    std::string expected;
+    std::string actual;
+    for (const auto& line : a) expected += line + "\n";
+    for (const auto& line : b) actual += line + "\n";
+    if (random() % 4 == 0 && !expected.empty()) expected.pop_back();
+    if (random() % 4 == 0 && !actual.empty()) actual.pop_back();
+    const int context = static_cast<int>(random() % 4);
+    const auto result = compare_stream("s", expected, actual,
+                                       {.context_lines = context, .max_output_lines = 100000});
+    ASSERT_EQ(result.same, expected == actual);
+    if (result.same) continue;
+    ASSERT_EQ(apply_diff(expected, result.diff), actual) << "expected:\n"
+                                                         << expected << "\nactual:\n"
+                                                         << actual << "\ndiff:\n"
+                                                         << result.diff;
+    const bool newline_change = (!expected.empty() && expected.back() != '\n') ||
+                                (!actual.empty() && actual.back() != '\n');
+    if (!newline_change) {
+      EXPECT_EQ(edit_count(result.diff), minimal_edits(a, b)) << result.diff;
+    }
+  }
 }
 
 }  // namespace
