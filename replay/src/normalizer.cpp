@@ -52,37 +52,122 @@ struct Rewrite {
   std::string replacement;
 };
 
-// A built-in pattern: a bug here is ours, not the user's.
-Rewrite builtin(const std::string& pattern, std::string replacement) {
-  Rewrite rewrite{std::make_unique<RE2>(pattern, byte_options()), std::move(replacement)};
-  std::string error;
-  if (!rewrite.re->ok() || !rewrite.re->CheckRewriteString(rewrite.replacement, &error)) {
-    throw ctrecord::InternalError("built-in normaliser pattern '" + pattern +
-                                  "': " + rewrite.re->error() + error);
-  }
-  return rewrite;
-}
-
 void apply_rewrites(const std::vector<Rewrite>& rewrites, std::string& text) {
   for (const auto& rewrite : rewrites) {
     RE2::GlobalReplace(&text, *rewrite.re, rewrite.replacement);
   }
 }
 
+// One built-in normaliser: several patterns, each with its own replacement, compiled into one
+// alternation "(P1)|(P2)|..." so the whole buffer is scanned once per normaliser, not once per
+// pattern. At one position the earlier pattern wins (RE2's leftmost-first semantics).
+class Alternatives {
+ public:
+  Alternatives& add(std::string pattern, std::string replacement) {
+    parts_.push_back({std::move(pattern), std::move(replacement), 0, 0});
+    return *this;
+  }
+
+  // Only scan when this literal occurs (a cheap memmem-style test first).
+  Alternatives& require_any_of(std::vector<std::string> literals) {
+    required_ = std::move(literals);
+    return *this;
+  }
+
+  void compile() {
+    std::string combined;
+    int group = 1;
+    for (auto& part : parts_) {
+      const RE2 alone(part.pattern, byte_options());
+      std::string error;
+      if (!alone.ok() || !alone.CheckRewriteString(part.replacement, &error)) {
+        throw ctrecord::InternalError("built-in normaliser pattern '" + part.pattern +
+                                      "': " + alone.error() + error);
+      }
+      part.group = group;
+      part.inner_groups = alone.NumberOfCapturingGroups();
+      group += 1 + part.inner_groups;
+      combined += (combined.empty() ? "(" : "|(") + part.pattern + ")";
+    }
+    re_ = std::make_unique<RE2>(combined, byte_options());
+    if (!re_->ok()) throw ctrecord::InternalError("built-in normaliser: " + re_->error());
+    groups_ = group;
+  }
+
+  void apply(std::string& text) const {
+    if (!required_.empty() &&
+        std::none_of(required_.begin(), required_.end(), [&text](const std::string& literal) {
+          return text.find(literal) != std::string::npos;
+        })) {
+      return;
+    }
+    const re2::StringPiece whole(text);
+    std::vector<re2::StringPiece> groups(static_cast<std::size_t>(groups_));
+    std::string out;
+    std::size_t pos = 0;     // where the next search starts
+    std::size_t copied = 0;  // text[0, copied) is already in out (rewritten)
+    while (pos < text.size() &&
+           re_->Match(whole, pos, text.size(), RE2::UNANCHORED, groups.data(), groups_)) {
+      const auto start = static_cast<std::size_t>(groups[0].data() - text.data());
+      const auto end = start + groups[0].size();
+      const auto part = std::find_if(parts_.begin(), parts_.end(), [&groups](const Part& p) {
+        return groups[static_cast<std::size_t>(p.group)].data() != nullptr;
+      });
+      if (out.empty()) out.reserve(text.size());
+      out.append(text, copied, start - copied);
+      re_->Rewrite(&out, part->replacement, &groups[static_cast<std::size_t>(part->group)],
+                   1 + part->inner_groups);
+      copied = end;
+      pos = end > start ? end : end + 1;  // built-ins never match empty; be safe anyway
+    }
+    if (copied == 0) return;
+    out.append(text, copied, std::string::npos);
+    text.swap(out);
+  }
+
+ private:
+  struct Part {
+    std::string pattern;
+    std::string replacement;
+    int group;         // of the whole part in the combined regex
+    int inner_groups;  // the part's own groups, which its replacement numbers from \1
+  };
+  std::vector<Part> parts_;
+  std::vector<std::string> required_;
+  std::unique_ptr<RE2> re_;
+  int groups_ = 0;
+};
+
 bool is_word_byte(char c) {
   const auto u = static_cast<unsigned char>(c);
   return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u == '_';
 }
 
-// A literal path, matched only where it is not part of a longer name: "/tmp" must not match
-// inside "/data/tmp" or "/tmpfoo" (but does match "/tmp/x", "/tmp:" and "/tmp." at a sentence
-// end).
-std::string bounded_literal(const std::string& path) {
-  std::string pattern = is_word_byte(path.front()) ? "\\b" : "\\B";
-  pattern += RE2::QuoteMeta(path);
-  if (is_word_byte(path.back())) pattern += "\\b";
-  return pattern;
-}
+// A run's path (cwd, home, tmpdir) -> its placeholder, matched only where it is not part of a
+// longer name: "/tmp" must not match inside "/data/tmp" or "/tmpfoo" (but does match "/tmp/x",
+// "/tmp:" and "/tmp." at a sentence end). A literal search, no regex.
+struct PathFact {
+  std::string path;
+  std::string placeholder;
+
+  void apply(std::string& text) const {
+    std::string out;
+    std::size_t copied = 0;
+    for (auto at = text.find(path); at != std::string::npos; at = text.find(path, at + 1)) {
+      const auto end = at + path.size();
+      if (at < copied) continue;  // overlaps the previous replacement
+      if (at > 0 && is_word_byte(text[at - 1])) continue;
+      if (end < text.size() && is_word_byte(path.back()) && is_word_byte(text[end])) continue;
+      if (out.empty()) out.reserve(text.size());
+      out.append(text, copied, at - copied);
+      out += placeholder;
+      copied = end;
+    }
+    if (copied == 0) return;
+    out.append(text, copied, std::string::npos);
+    text.swap(out);
+  }
+};
 
 void replace_crlf(std::string& text) {
   const auto first = text.find("\r\n");
@@ -174,19 +259,19 @@ struct Normalizer::Impl {
   std::vector<Rewrite> user_rewrites;
   std::unique_ptr<RE2> ignore;  // all ignore-lines patterns as one alternation; never_nl
 
-  std::vector<Rewrite> recorded_paths;  // this side's cwd/home/tmpdir, longest first
-  std::vector<Rewrite> current_paths;
-  std::vector<Rewrite> temp_names;  // pytest dirs, mktemp/tempfile names (both sides)
-  std::vector<Rewrite> hex_rewrites;
-  std::vector<Rewrite> datetime_rewrites;
-  std::vector<Rewrite> duration_rewrites;
+  std::vector<PathFact> recorded_paths;  // this side's cwd/home/tmpdir, longest first
+  std::vector<PathFact> current_paths;
+  Alternatives temp_names;  // pytest dirs, mktemp/tempfile names (both sides)
+  Alternatives hex_addresses;
+  Alternatives datetime_parts;
+  Alternatives duration_parts;
 
   void drop_ignored_lines(std::string& text) const;
 };
 
 namespace {
 
-std::vector<Rewrite> fact_rewrites(const RunFacts& facts) {
+std::vector<PathFact> fact_rewrites(const RunFacts& facts) {
   std::vector<std::pair<std::string, std::string>> paths;  // path, placeholder
   auto add = [&paths](std::string path, const char* placeholder) {
     while (path.size() > 1 && path.back() == '/') path.pop_back();
@@ -201,11 +286,9 @@ std::vector<Rewrite> fact_rewrites(const RunFacts& facts) {
   add(facts.tmpdir, "<TMP>");
   std::stable_sort(paths.begin(), paths.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-  std::vector<Rewrite> rewrites;
-  for (const auto& [path, placeholder] : paths) {
-    rewrites.push_back(builtin(bounded_literal(path), placeholder));
-  }
-  return rewrites;
+  std::vector<PathFact> facts_out;
+  for (auto& [path, placeholder] : paths) facts_out.push_back({path, placeholder});
+  return facts_out;
 }
 
 }  // namespace
@@ -281,15 +364,18 @@ Normalizer::Normalizer(const NormalizerOptions& options, RunFacts recorded, RunF
     // After the facts: the temp dir may already read <TMP>; /tmp and /var/tmp are the usual
     // defaults when $TMPDIR was not recorded or differs.
     const std::string temp_root = R"((?:<TMP>|\B/tmp|\B/var/tmp))";
-    impl.temp_names.push_back(
-        builtin(temp_root + R"(/pytest-of-[^/\s]+/pytest-(?:\d+|current)\b)", "<TMP>"));
+    impl.temp_names.add(temp_root + R"(/pytest-of-[^/\s]+/pytest-(?:\d+|current)\b)", "<TMP>");
     // Python tempfile: "tmp" + 8 of [a-z0-9_]; mktemp: "tmp." + 6-12 alphanumerics.
-    impl.temp_names.push_back(
-        builtin(temp_root + R"(/tmp(?:[a-z0-9_]{8}|\.[A-Za-z0-9]{6,12})\b)", "<TMP>/<TMPNAME>"));
+    impl.temp_names
+        .add(temp_root + R"(/tmp(?:[a-z0-9_]{8}|\.[A-Za-z0-9]{6,12})\b)", "<TMP>/<TMPNAME>")
+        .require_any_of({"/tmp", "pytest-of-"})
+        .compile();
   }
   if (impl.hex) {
-    impl.hex_rewrites.push_back(builtin(R"(\b0x[0-9a-fA-F]{6,}\b)", "0x<ADDR>"));
-    impl.hex_rewrites.push_back(builtin(R"(( at 0x)[0-9a-fA-F]{1,5}>)", R"(\1<ADDR>>)"));
+    impl.hex_addresses.add(R"(\b0x[0-9a-fA-F]{6,}\b)", "0x<ADDR>")
+        .add(R"(( at 0x)[0-9a-fA-F]{1,5}>)", R"(\1<ADDR>>)")
+        .require_any_of({"0x"})
+        .compile();
   }
   if (impl.datetimes) {
     const std::string day = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
@@ -298,21 +384,20 @@ Normalizer::Normalizer(const NormalizerOptions& options, RunFacts recorded, RunF
     const std::string hms = R"((?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?)";
     const std::string zone = R"((?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d|\s?(?:UTC|GMT)\b)?)";
     // ISO 8601 / RFC 3339: 2026-11-26T15:33:12.123+01:00, 2026-11-26 15:33:12Z.
-    impl.datetime_rewrites.push_back(
-        builtin(R"(\b)" + ymd + "[T ]" + hms + zone + R"(\b)", "<DATETIME>"));
+    impl.datetime_parts.add(R"(\b)" + ymd + "[T ]" + hms + zone + R"(\b)", "<DATETIME>");
     // RFC 2822 / 1123: Thu, 26 Nov 2026 15:33:12 +0000 (weekday optional).
-    impl.datetime_rewrites.push_back(builtin(R"(\b(?:)" + day + R"(, )?\d{1,2} )" + month +
-                                                 R"( \d{4} \d\d:\d\d(?::\d\d)?)" +
-                                                 R"( (?:[+-]\d{4}|UT|GMT|UTC|[A-Z]{3})\b)",
-                                             "<DATETIME>"));
+    impl.datetime_parts.add(R"(\b(?:)" + day + R"(, )?\d{1,2} )" + month +
+                                R"( \d{4} \d\d:\d\d(?::\d\d)?)" +
+                                R"( (?:[+-]\d{4}|UT|GMT|UTC|[A-Z]{3})\b)",
+                            "<DATETIME>");
     // ctime / date(1): Thu Nov 26 15:33:12 2026, Thu Nov 26 15:33:12 UTC 2026.
-    impl.datetime_rewrites.push_back(
-        builtin(R"(\b)" + day + " " + month + R"( [ \d]\d \d\d:\d\d:\d\d(?: [A-Z]{3,5})? \d{4}\b)",
-                "<DATETIME>"));
-    impl.datetime_rewrites.push_back(builtin(R"(\b)" + ymd + R"(\b)", "<DATE>"));
+    impl.datetime_parts.add(
+        R"(\b)" + day + " " + month + R"( [ \d]\d \d\d:\d\d:\d\d(?: [A-Z]{3,5})? \d{4}\b)",
+        "<DATETIME>");
+    impl.datetime_parts.add(R"(\b)" + ymd + R"(\b)", "<DATE>");
     // Times of day need a two-digit hour; H:MM:SS is left to durations (0:00:01.234).
-    impl.datetime_rewrites.push_back(
-        builtin(R"(\b(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:[.,]\d+)?\b)", "<TIME>"));
+    impl.datetime_parts.add(R"(\b(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:[.,]\d+)?\b)", "<TIME>");
+    impl.datetime_parts.require_any_of({":", "-"}).compile();
   }
   if (impl.durations) {
     // Not after a word character, '.' or another number part, so versions (v1.2s, 1.2.3s)
@@ -321,11 +406,11 @@ Normalizer::Normalizer(const NormalizerOptions& options, RunFacts recorded, RunF
     const std::string unit =
         "(?:s|sec|secs|seconds?|ms|msecs?|milliseconds?|us|\xC2\xB5s|\xCE\xBCs|microseconds?|"
         "ns|nanoseconds?|min|mins|minutes?)";
-    impl.duration_rewrites.push_back(builtin(
-        R"((^|[^\w.])(?:\d+h ?)?(?:\d+m ?)?)" + number + " ?" + unit + R"(\b)", "\\1<DURATION>"));
-    impl.duration_rewrites.push_back(builtin(R"((^|[^\w.])\d+h ?\d+m\b)", "\\1<DURATION>"));
-    impl.duration_rewrites.push_back(
-        builtin(R"((^|[^\w.:])\d{1,3}:[0-5]\d:[0-5]\d(?:\.\d+)?\b)", "\\1<DURATION>"));
+    impl.duration_parts.add(R"((^|[^\w.])(?:\d+h ?)?(?:\d+m ?)?)" + number + " ?" + unit + R"(\b)",
+                            "\\1<DURATION>");
+    impl.duration_parts.add(R"((^|[^\w.])\d+h ?\d+m\b)", "\\1<DURATION>");
+    impl.duration_parts.add(R"((^|[^\w.:])\d{1,3}:[0-5]\d:[0-5]\d(?:\.\d+)?\b)", "\\1<DURATION>");
+    impl.duration_parts.compile();
   }
 }
 
@@ -366,12 +451,14 @@ std::string Normalizer::apply(std::string_view bytes, Side side) const {
   if (impl.ignore) impl.drop_ignored_lines(text);
   apply_rewrites(impl.user_rewrites, text);
   if (impl.paths) {
-    apply_rewrites(side == Side::Recorded ? impl.recorded_paths : impl.current_paths, text);
-    apply_rewrites(impl.temp_names, text);
+    for (const auto& fact : side == Side::Recorded ? impl.recorded_paths : impl.current_paths) {
+      fact.apply(text);
+    }
+    impl.temp_names.apply(text);
   }
-  apply_rewrites(impl.hex_rewrites, text);
-  apply_rewrites(impl.datetime_rewrites, text);
-  apply_rewrites(impl.duration_rewrites, text);
+  if (impl.hex) impl.hex_addresses.apply(text);
+  if (impl.datetimes) impl.datetime_parts.apply(text);
+  if (impl.durations) impl.duration_parts.apply(text);
   return text;
 }
 
