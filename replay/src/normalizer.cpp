@@ -237,6 +237,11 @@ void parse_rules_file(const std::string& path, ParsedRules& out) {
 std::unique_ptr<RE2> compile_user_regex(const std::string& pattern, const std::string& origin,
                                         const RE2::Options& options) {
   if (pattern.empty()) throw ctrecord::UsageError(origin + ": empty regex");
+  // Checked as written first, so the error quotes the user's pattern, not ours.
+  const RE2 as_written(pattern, options);
+  if (!as_written.ok()) {
+    throw ctrecord::UsageError(origin + ": bad regex '" + pattern + "': " + as_written.error());
+  }
   // (?m): ^ and $ match at line boundaries, as in grep and sed.
   auto re = std::make_unique<RE2>("(?m)" + pattern, options);
   if (!re->ok()) {
