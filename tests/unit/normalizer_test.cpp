@@ -325,7 +325,10 @@ TEST(NormalizerRulesFile, MissingFileIsEnvironmentError) {
 TEST(NormalizerBytes, PatternsAreBytesInLatin1Mode) {
   // \xff in a pattern is the byte 0xff; a UTF-8 character matches its bytes in sequence.
   const auto n = make({.rules = {R"(\xff+=>FF)", "caf\xC3\xA9=>cafe"}});
-  EXPECT_EQ(rec(n, "a\xff\xff\xff" "b caf\xC3\xA9"), "aFFb cafe");
+  EXPECT_EQ(rec(n,
+                "a\xff\xff\xff"
+                "b caf\xC3\xA9"),
+            "aFFb cafe");
 }
 
 TEST(NormalizerBytes, BinaryInputSurvivesWhereNoRuleMatches) {
