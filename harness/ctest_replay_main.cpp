@@ -27,14 +27,18 @@ using ctreplay::TraceVerdict;
 void write_text_file(const std::string& path, const std::string& text) {
   ctrecord::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd) throw ctrecord::EnvironmentError("open", path, errno);
-  if (int err = ctrecord::write_all(fd.get(), text)) throw ctrecord::EnvironmentError("write", path, err);
+  if (int err = ctrecord::write_all(fd.get(), text))
+    throw ctrecord::EnvironmentError("write", path, err);
 }
 
-void print(const std::string& text) { (void)ctrecord::write_all(1, text); }
+void print(const std::string& text) {
+  (void)ctrecord::write_all(1, text);
+}
 
 std::string temp_path(const char* what) {
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/ctest-replay-" + what + "-XXXXXX";
+  std::string pattern =
+      std::string(tmp && *tmp ? tmp : "/tmp") + "/ctest-replay-" + what + "-XXXXXX";
   ctrecord::UniqueFd fd(::mkostemp(pattern.data(), O_CLOEXEC));
   if (!fd) throw ctrecord::EnvironmentError("mkstemp", pattern, errno);
   return pattern;
@@ -49,11 +53,14 @@ std::vector<TraceVerdict> replay_in_workers(const std::vector<std::string>& trac
   for (int i = 1; i < argc; ++i) {
     const std::string word = argv[i];
     if (word == "--") break;
-    if (word == "--json" || word == "--junit") {
+    if (word == "--json" || word == "--junit" || word == "--jobs" || word == "-j") {
       ++i;
       continue;
     }
-    if (word.rfind("--json=", 0) == 0 || word.rfind("--junit=", 0) == 0) continue;
+    if (word.rfind("--json=", 0) == 0 || word.rfind("--junit=", 0) == 0 ||
+        word.rfind("--jobs=", 0) == 0 || (word.rfind("-j", 0) == 0 && word.size() > 2)) {
+      continue;
+    }
     if (std::find(inputs.begin(), inputs.end(), word) != inputs.end()) continue;
     base.push_back(word);
   }
@@ -75,7 +82,8 @@ std::vector<TraceVerdict> replay_in_workers(const std::vector<std::string>& trac
       if (!log_fd || !null_fd) throw ctrecord::EnvironmentError("open", job.log_file, errno);
       ctrecord::ChildSpec spec;
       spec.argv = base;
-      spec.argv.insert(spec.argv.end(), {"--jobs", "1", "--verdict-out", job.verdict_file, traces[next]});
+      spec.argv.insert(spec.argv.end(),
+                       {"--jobs", "1", "--verdict-out", job.verdict_file, traces[next]});
       spec.executable = "/proc/self/exe";
       spec.stdio = {null_fd.get(), log_fd.get(), log_fd.get()};
       spec.sigmask = mask;
@@ -120,6 +128,12 @@ std::vector<TraceVerdict> replay_in_workers(const std::vector<std::string>& trac
   return verdicts;
 }
 
+void print_details(const TraceVerdict& verdict, bool quiet) {
+  if (quiet) return;
+  const std::string details = ctharness::verdict_details(verdict);
+  if (!details.empty()) print("== " + verdict.trace + "\n" + details);
+}
+
 int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
   const ctharness::ReplayCliOptions options = ctharness::parse_replay_args(argc, argv);
   if (options.help) {
@@ -149,16 +163,23 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
   }
   ctreplay::ReplayOptions replay = options.replay;
   replay.diff.color = !options.verdict_out && ::isatty(1) == 1;
-  const unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned jobs =
+      options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
 
   std::vector<TraceVerdict> verdicts;
   if (jobs > 1 && traces.size() > 1) {
     verdicts = replay_in_workers(traces, jobs, argc, argv, options.inputs);
-    for (const auto& verdict : verdicts) print(ctharness::describe_verdict(verdict, !options.quiet));
+    for (const auto& verdict : verdicts) print_details(verdict, options.quiet);
   } else {
     for (const auto& trace : traces) {
       verdicts.push_back(ctreplay::replay_trace(trace, replay, std_fds));
-      if (!options.verdict_out) print(ctharness::describe_verdict(verdicts.back(), !options.quiet));
+      // One trace: its verdict as soon as it is known. Many: details now, the table at the end.
+      if (options.verdict_out) continue;
+      if (traces.size() == 1) {
+        print(ctharness::describe_verdict(verdicts.back(), !options.quiet));
+      } else {
+        print_details(verdicts.back(), options.quiet);
+      }
     }
   }
   if (options.verdict_out) {

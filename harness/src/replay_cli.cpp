@@ -1,8 +1,8 @@
 // ctest-replay option parsing (Boost.Program_options), help text and trace discovery.
 #include "ctharness/replay_cli.hpp"
 
-#include <boost/program_options.hpp>
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -16,36 +16,33 @@ namespace po = boost::program_options;
 namespace {
 po::options_description replay_options() {
   po::options_description desc("Options");
-  desc.add_options()
-      ("stdin", po::value<std::string>()->value_name("MODE"),
-       "all (default), timed[:SPEED] or causal: how recorded stdin is fed")
-      ("causal-timeout", po::value<double>()->value_name("SECONDS"),
-       "causal stdin: wait at most this long for the output before each chunk (default 10)")
-      ("timeout", po::value<double>()->value_name("SECONDS"),
-       "kill the command's process group after this long (default 600); counts as a regression")
-      ("cwd", po::value<std::string>()->value_name("DIR"), "run the command in DIR")
-      ("env-from-trace", "apply every recorded, non-redacted environment value")
-      ("env", po::value<std::vector<std::string>>()->composing()->value_name("NAME=VALUE"),
-       "set a variable for the replay (repeatable)")
-      ("merged", "also compare the interleaved order of stdout and stderr (line by line)")
-      ("normalize", po::value<std::vector<std::string>>()->composing()->value_name("RULE"),
-       "extra rule 'REGEX=>REPLACEMENT' (RE2 syntax; repeatable)")
-      ("ignore-lines", po::value<std::vector<std::string>>()->composing()->value_name("REGEX"),
-       "drop matching lines on both sides (repeatable)")
-      ("no-normalize", po::value<std::vector<std::string>>()->composing()->value_name("NAME"),
-       "turn a built-in normaliser off (repeatable; see --list-normalizers)")
-      ("rules", po::value<std::string>()->value_name("FILE"),
-       "rules file (default: .ctest-replay in the current directory, if present)")
-      ("list-normalizers", "print the built-in normalisers and exit")
-      ("json", po::value<std::string>()->value_name("FILE"), "write a JSON report")
-      ("junit", po::value<std::string>()->value_name("FILE"), "write a JUnit XML report")
-      ("update", "accept the new behaviour: rewrite a differing trace from this run")
-      ("keep-old", "with --update: keep the previous trace as TRACE.old")
-      ("jobs,j", po::value<unsigned>()->value_name("N"), "replay N traces at once (default: cores)")
-      ("quiet,q", "only the summary lines")
-      ("verbose,v", "also print the command each replay runs")
-      ("help,h", "show this help and exit")
-      ("version", "show the version and exit");
+  desc.add_options()("stdin", po::value<std::string>()->value_name("MODE"),
+                     "all (default), timed[:SPEED] or causal: how recorded stdin is fed")(
+      "causal-timeout", po::value<double>()->value_name("SECONDS"),
+      "causal stdin: wait at most this long for the output before each chunk (default 10)")(
+      "timeout", po::value<double>()->value_name("SECONDS"),
+      "kill the command's process group after this long (default 600); counts as a regression")(
+      "cwd", po::value<std::string>()->value_name("DIR"), "run the command in DIR")(
+      "env-from-trace", "apply every recorded, non-redacted environment value")(
+      "env", po::value<std::vector<std::string>>()->composing()->value_name("NAME=VALUE"),
+      "set a variable for the replay (repeatable)")(
+      "merged", "also compare the interleaved order of stdout and stderr (line by line)")(
+      "normalize", po::value<std::vector<std::string>>()->composing()->value_name("RULE"),
+      "extra rule 'REGEX=>REPLACEMENT' (RE2 syntax; repeatable)")(
+      "ignore-lines", po::value<std::vector<std::string>>()->composing()->value_name("REGEX"),
+      "drop matching lines on both sides (repeatable)")(
+      "no-normalize", po::value<std::vector<std::string>>()->composing()->value_name("NAME"),
+      "turn a built-in normaliser off (repeatable; see --list-normalizers)")(
+      "rules", po::value<std::string>()->value_name("FILE"),
+      "rules file (default: .ctest-replay in the current directory, if present)")(
+      "list-normalizers", "print the built-in normalisers and exit")(
+      "json", po::value<std::string>()->value_name("FILE"), "write a JSON report")(
+      "junit", po::value<std::string>()->value_name("FILE"), "write a JUnit XML report")(
+      "update", "accept the new behaviour: rewrite a differing trace from this run")(
+      "keep-old", "with --update: keep the previous trace as TRACE.old")(
+      "jobs,j", po::value<unsigned>()->value_name("N"), "replay N traces at once (default: cores)")(
+      "quiet,q", "only the summary lines")("verbose,v", "also print the command each replay runs")(
+      "help,h", "show this help and exit")("version", "show the version and exit");
   return desc;
 }
 
@@ -86,7 +83,8 @@ ReplayCliOptions parse_replay_args(int argc, const char* const* argv) {
   if (dashdash != args.end()) {
     options.replay.command.assign(dashdash + 1, args.end());
     args.erase(dashdash, args.end());
-    if (options.replay.command.empty()) throw ctrecord::UsageError("nothing after '--': give a command");
+    if (options.replay.command.empty())
+      throw ctrecord::UsageError("nothing after '--': give a command");
   }
   po::options_description desc = replay_options();
   po::options_description hidden;
@@ -98,13 +96,13 @@ ReplayCliOptions parse_replay_args(int argc, const char* const* argv) {
   positional.add("trace", -1);
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args)
-                  .options(all)
-                  .positional(positional)
-                  .style(po::command_line_style::default_style &
-                         ~po::command_line_style::allow_guessing)
-                  .run(),
-              vm);
+    po::store(
+        po::command_line_parser(args)
+            .options(all)
+            .positional(positional)
+            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+            .run(),
+        vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw ctrecord::UsageError(std::string(e.what()) + " (see 'ctest-replay --help')");
@@ -130,7 +128,8 @@ ReplayCliOptions parse_replay_args(int argc, const char* const* argv) {
           r.speed = -1;
         }
         if (!std::isfinite(r.speed) || r.speed <= 0) {
-          throw ctrecord::UsageError("--stdin timed:SPEED needs a positive number, not '" + mode + "'");
+          throw ctrecord::UsageError("--stdin timed:SPEED needs a positive number, not '" + mode +
+                                     "'");
         }
       }
     } else {
@@ -188,7 +187,8 @@ std::vector<std::string> expand_trace_inputs(const std::vector<std::string>& inp
     std::error_code ec;
     if (fs::is_directory(input, ec)) {
       std::vector<std::string> found;
-      for (fs::recursive_directory_iterator it(input, ec), end; !ec && it != end; it.increment(ec)) {
+      for (fs::recursive_directory_iterator it(input, ec), end; !ec && it != end;
+           it.increment(ec)) {
         if (it->is_regular_file(ec) && it->path().extension() == ".ctrace") {
           found.push_back(it->path().string());
         }

@@ -39,7 +39,11 @@ namespace ctharness {
 std::string describe_verdict(const ctreplay::TraceVerdict& verdict, bool details) {
   std::string out = ctreplay::summary_line(verdict);
   if (out.empty() || out.back() != '\n') out += '\n';
-  if (!details) return out;
+  return details ? out + verdict_details(verdict) : out;
+}
+
+std::string verdict_details(const ctreplay::TraceVerdict& verdict) {
+  std::string out;
   for (const auto& note : verdict.notes) out += "  note: " + note + "\n";
   if (verdict.outcome != ctreplay::Outcome::Regression) return out;
   if (verdict.first_stream) {

@@ -29,10 +29,13 @@ constexpr std::string_view kUsage =
     "usage: ctest-trace info [--json] TRACE\n"
     "       ctest-trace cat [--stream stdin|stdout|stderr]... TRACE\n"
     "       ctest-trace events TRACE\n"
+    "       ctest-trace diff [--merged] [--normalize R] [--ignore-lines RE] [--no-normalize N] A "
+    "B\n"
     "\n"
     "  info    metadata, exit status, per-stream sizes and completeness (--json: one object)\n"
     "  cat     the exact recorded bytes of the chosen streams (default stdout and stderr)\n"
     "  events  one JSON object per event per line\n"
+    "  diff    compare two recordings with ctest-replay's normalisers and differ (1: differ)\n"
     "\n"
     "exit status: 0 ok, 1 trace incomplete or damaged, 2 usage error, 3 cannot read the file\n";
 
@@ -40,8 +43,9 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
   if (command == "info") return run_trace_info(args);
   if (command == "cat") return run_trace_cat(args);
   if (command == "events") return run_trace_events(args);
+  if (command == "diff") return run_trace_diff(args);
   throw ctrecord::UsageError("unknown command '" + command +
-                             "'; expected info, cat or events (see ctest-trace --help)");
+                             "'; expected info, cat, events or diff (see ctest-trace --help)");
 }
 
 }  // namespace
@@ -52,7 +56,7 @@ int trace_cli_main(int argc, char** argv) {
   const std::vector<std::string> words(argv + (argc > 0 ? 1 : 0), argv + argc);
   try {
     if (words.empty()) {
-      ctrecord::log::error("missing command; expected info, cat or events");
+      ctrecord::log::error("missing command; expected info, cat, events or diff");
       (void)ctrecord::write_all(2, kUsage);
       return kTraceExitUsage;
     }

@@ -30,7 +30,9 @@ void StdinFeeder::stop() {
   cv_.notify_all();
 }
 
-void StdinFeeder::output_arrived() { cv_.notify_all(); }
+void StdinFeeder::output_arrived() {
+  cv_.notify_all();
+}
 
 void StdinFeeder::join() {
   if (thread_.joinable()) thread_.join();
@@ -63,9 +65,8 @@ void StdinFeeder::run() {
                                   static_cast<double>(chunk.t_ns) / plan_.speed));
       wait_until(at, [] { return false; });
     } else if (causal) {
-      const bool reached =
-          wait_until(std::chrono::steady_clock::now() + plan_.causal_timeout,
-                     [&] { return output_bytes_() >= chunk.output_before; });
+      const bool reached = wait_until(std::chrono::steady_clock::now() + plan_.causal_timeout,
+                                      [&] { return output_bytes_() >= chunk.output_before; });
       if (!reached) {
         std::lock_guard lock(mutex_);
         if (stopping_) return;

@@ -370,10 +370,13 @@ Normalizer::Normalizer(const NormalizerOptions& options, RunFacts recorded, RunF
     // defaults when $TMPDIR was not recorded or differs.
     const std::string temp_root = R"((?:<TMP>|\B/tmp|\B/var/tmp))";
     impl.temp_names.add(temp_root + R"(/pytest-of-[^/\s]+/pytest-(?:\d+|current)\b)", "<TMP>");
-    // Python tempfile: "tmp" + 8 of [a-z0-9_]; mktemp: "tmp." + 6-12 alphanumerics.
+    // Python tempfile: "tmp" (or any PREFIX ending in - _ .) + 8 of [a-z0-9_], e.g.
+    // mkstemp(prefix="report-"); mktemp: "tmp." + 6-12 alphanumerics.
     impl.temp_names
         .add(temp_root + R"(/tmp(?:[a-z0-9_]{8}|\.[A-Za-z0-9]{6,12})\b)", "<TMP>/<TMPNAME>")
-        .require_any_of({"/tmp", "pytest-of-"})
+        .add(temp_root + R"(/[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*[-_.][a-z0-9_]{8}\b)",
+             "<TMP>/<TMPNAME>")
+        .require_any_of({"/tmp", "<TMP>/", "pytest-of-"})
         .compile();
   }
   if (impl.hex) {

@@ -21,9 +21,7 @@ namespace ctreplay {
 
 using ctrecord::Stream;
 
-namespace {
-
-RunFacts facts_of(const LoadedTrace& trace) {
+RunFacts run_facts(const LoadedTrace& trace) {
   RunFacts facts;
   facts.cwd = trace.start.cwd;
   facts.home = trace.env_value("HOME");
@@ -31,6 +29,8 @@ RunFacts facts_of(const LoadedTrace& trace) {
   if (facts.tmpdir.empty()) facts.tmpdir = "/tmp";
   return facts;
 }
+
+namespace {
 
 // "[stdout] line" / "[stderr] line" in read order: the interleaving, line by line.
 std::string merged_view(const LoadedTrace& trace, const Normalizer& normalizer, Side side) {
@@ -72,14 +72,16 @@ std::string make_temp_trace(const std::string& near, ctrecord::UniqueFd& fd) {
 }  // namespace
 
 bool is_formatting_variable(const std::string& name) {
-  static const char* const kNames[] = {"TERM",   "COLUMNS",        "LINES",    "LANG",
-                                       "LANGUAGE", "TZ", "PYTHONHASHSEED", "NO_COLOR", "FORCE_COLOR"};
+  static const char* const kNames[] = {"TERM",           "COLUMNS",  "LINES",
+                                       "LANG",           "LANGUAGE", "TZ",
+                                       "PYTHONHASHSEED", "NO_COLOR", "FORCE_COLOR"};
   for (const char* known : kNames)
     if (name == known) return true;
   return name.rfind("LC_", 0) == 0;
 }
 
-std::vector<std::string> replay_environment(const LoadedTrace& trace, const ReplayOptions& options) {
+std::vector<std::string> replay_environment(const LoadedTrace& trace,
+                                            const ReplayOptions& options) {
   std::map<std::string, std::string> env;
   for (char** entry = environ; entry && *entry; ++entry) {
     const std::string text(*entry);
@@ -138,10 +140,10 @@ TraceVerdict compare_traces(const LoadedTrace& expected, const LoadedTrace& actu
   verdict.normalizers = normalizer.active();
   for (Stream stream : {Stream::Stdout, Stream::Stderr}) {
     const auto index = static_cast<std::size_t>(stream);
-    StreamComparison cmp = compare_stream(
-        std::string(ctrecord::stream_name(stream)),
-        normalizer.apply(expected.streams[index], Side::Recorded),
-        normalizer.apply(actual.streams[index], Side::Current), diff);
+    StreamComparison cmp =
+        compare_stream(std::string(ctrecord::stream_name(stream)),
+                       normalizer.apply(expected.streams[index], Side::Recorded),
+                       normalizer.apply(actual.streams[index], Side::Current), diff);
     if (!cmp.same && !verdict.first_stream && cmp.first) {
       verdict.first_stream = cmp.stream;
       verdict.first_byte_offset = cmp.first->byte_offset;
@@ -150,8 +152,9 @@ TraceVerdict compare_traces(const LoadedTrace& expected, const LoadedTrace& actu
     verdict.streams.push_back(std::move(cmp));
   }
   if (merged) {
-    StreamComparison cmp = compare_stream("merged", merged_view(expected, normalizer, Side::Recorded),
-                                          merged_view(actual, normalizer, Side::Current), diff);
+    StreamComparison cmp =
+        compare_stream("merged", merged_view(expected, normalizer, Side::Recorded),
+                       merged_view(actual, normalizer, Side::Current), diff);
     if (!cmp.same && !verdict.first_stream && cmp.first) {
       verdict.first_stream = "merged";
       verdict.first_byte_offset = cmp.first->byte_offset;
@@ -190,7 +193,10 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
     request.cwd = cwd.lexically_normal().string();
     ctrecord::FeedPlan plan;
     plan.chunks = expected.stdin_chunks;
-    plan.close_at_end = expected.stdin_saw_eof;
+    // Always end with EOF once everything recorded was fed: a command that behaves as
+    // recorded has exited by itself or read to EOF; one that waits for more input would
+    // otherwise hang until --timeout instead of showing its difference at once.
+    plan.close_at_end = true;
     plan.mode = options.stdin_mode;
     plan.speed = options.speed;
     plan.causal_timeout = options.causal_timeout;
@@ -215,7 +221,7 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
       if (entry.rfind("TMPDIR=", 0) == 0) current.tmpdir = entry.substr(7);
     }
     if (current.tmpdir.empty()) current.tmpdir = "/tmp";
-    const Normalizer normalizer(options.normalize, facts_of(expected), current);
+    const Normalizer normalizer(options.normalize, run_facts(expected), current);
     const auto notes = result.notes;
     verdict = compare_traces(expected, actual, normalizer, options.diff, options.merged);
     verdict.trace = trace_path;
@@ -225,9 +231,10 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
       verdict.outcome = Outcome::Regression;
       verdict.notes.push_back("timed out; the command's process group was killed");
     }
-    if (result.status == 127 || result.status == 126) {
-      verdict.notes.push_back("the command could not be started (status " +
-                              std::to_string(result.status) + ")");
+    if (!result.started && verdict.exit.expected_status != result.status) {
+      throw ctrecord::EnvironmentError("cannot run " + verdict.command + " (status " +
+                                       std::to_string(result.status) +
+                                       (result.status == 127 ? ": command not found)" : ")"));
     }
     if (options.update && verdict.outcome != Outcome::Same) {
       if (options.keep_old && ::rename(trace_path.c_str(), (trace_path + ".old").c_str()) != 0) {

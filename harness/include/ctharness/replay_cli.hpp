@@ -33,6 +33,8 @@ std::vector<std::string> expand_trace_inputs(const std::vector<std::string>& inp
 // What a user reads for one trace: the summary line, then for a regression the first
 // divergence, the exit status change and each differing stream's diff.
 std::string describe_verdict(const ctreplay::TraceVerdict& verdict, bool details);
+// Just the part after the summary line ("" for a plain same verdict).
+std::string verdict_details(const ctreplay::TraceVerdict& verdict);
 
 // A worker's verdict, passed to the parent process through a file (cereal, binary).
 void save_verdict(const ctreplay::TraceVerdict& verdict, const std::string& path);

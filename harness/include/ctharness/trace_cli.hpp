@@ -22,5 +22,6 @@ int trace_cli_main(int argc, char** argv);
 int run_trace_info(const std::vector<std::string>& args);
 int run_trace_cat(const std::vector<std::string>& args);
 int run_trace_events(const std::vector<std::string>& args);
+int run_trace_diff(const std::vector<std::string>& args);
 
 }  // namespace ctharness

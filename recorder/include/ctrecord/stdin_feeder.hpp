@@ -56,7 +56,8 @@ class StdinFeeder {
   void run();
   bool write_chunk(const std::string& bytes);
   // Waits until `ready()` or the deadline or stop; returns ready().
-  bool wait_until(std::chrono::steady_clock::time_point deadline, const std::function<bool()>& ready);
+  bool wait_until(std::chrono::steady_clock::time_point deadline,
+                  const std::function<bool()>& ready);
 
   FeedPlan plan_;
   UniqueFd write_end_;

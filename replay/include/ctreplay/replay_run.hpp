@@ -49,6 +49,9 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
 TraceVerdict compare_traces(const LoadedTrace& expected, const LoadedTrace& actual,
                             const Normalizer& normalizer, const DiffOptions& diff, bool merged);
 
+// cwd, HOME and TMPDIR of a recording (for the paths normaliser).
+RunFacts run_facts(const LoadedTrace& trace);
+
 std::string shell_quote(const std::vector<std::string>& argv);
 
 }  // namespace ctreplay

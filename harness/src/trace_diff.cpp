@@ -1,0 +1,76 @@
+// ctest-trace diff A B: two recordings compared with ctest-replay's normalisers and differ.
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+
+#include "ctharness/replay_cli.hpp"
+#include "ctharness/stdout_writer.hpp"
+#include "ctharness/trace_cli.hpp"
+#include "ctharness/trace_cli_options.hpp"
+#include "ctrecord/errors.hpp"
+#include "ctreplay/replay_run.hpp"
+
+namespace ctharness {
+
+namespace po = boost::program_options;
+
+int run_trace_diff(const std::vector<std::string>& args) {
+  const std::string usage = "ctest-trace diff [OPTIONS] EXPECTED ACTUAL";
+  po::options_description options("options");
+  options.add_options()("merged", "also compare the interleaved order of stdout and stderr")(
+      "normalize", po::value<std::vector<std::string>>()->composing(),
+      "extra rule 'REGEX=>REPLACEMENT' (repeatable)")(
+      "ignore-lines", po::value<std::vector<std::string>>()->composing(),
+      "drop matching lines on both sides (repeatable)")(
+      "no-normalize", po::value<std::vector<std::string>>()->composing(),
+      "turn a built-in normaliser off (repeatable)");
+  options.add_options()("help,h", "show this help");
+  po::options_description hidden;
+  hidden.add_options()("trace", po::value<std::vector<std::string>>(), "");
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("trace", -1);
+  po::variables_map vm;
+  try {
+    po::store(
+        po::command_line_parser(args)
+            .options(all)
+            .positional(positional)
+            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+            .run(),
+        vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ctrecord::UsageError(std::string(e.what()) + " (usage: " + usage + ")");
+  }
+  StdoutWriter out;
+  if (vm.count("help")) {
+    out.write(trace_command_help(options, usage));
+    out.flush();
+    return kTraceExitOk;
+  }
+  const auto get = [&](const char* name) {
+    return vm.count(name) ? vm[name].as<std::vector<std::string>>() : std::vector<std::string>{};
+  };
+  const std::vector<std::string> traces = get("trace");
+  if (traces.size() != 2) throw ctrecord::UsageError("expected two traces (usage: " + usage + ")");
+  ctreplay::NormalizerOptions normalize;
+  normalize.rules = get("normalize");
+  normalize.ignore_lines = get("ignore-lines");
+  normalize.disabled = get("no-normalize");
+  const ctreplay::LoadedTrace expected = ctreplay::load_trace(traces[0]);
+  const ctreplay::LoadedTrace actual = ctreplay::load_trace(traces[1]);
+  const ctreplay::Normalizer normalizer(normalize, ctreplay::run_facts(expected),
+                                        ctreplay::run_facts(actual));
+  ctreplay::DiffOptions diff;
+  diff.color = ::isatty(1) == 1;
+  const ctreplay::TraceVerdict verdict =
+      ctreplay::compare_traces(expected, actual, normalizer, diff, vm.count("merged") > 0);
+  out.write(describe_verdict(verdict, true));
+  out.flush();
+  // 1 = the recordings differ (the same status a damaged trace gets: "not the same").
+  return verdict.outcome == ctreplay::Outcome::Same ? kTraceExitOk : kTraceExitDamaged;
+}
+
+}  // namespace ctharness
