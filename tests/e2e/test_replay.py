@@ -168,11 +168,14 @@ class ReplayTestCase(RecordTestCase):
         self.assertEqual(VERDICT_RE.search(lines[0]).group(1), verdict, lines[0])
 
     def assert_names_divergence(self, r, stream, offset):
-        """Some line names the stream and the byte offset of the first divergence."""
+        """Some line names the first divergence: the stream, the byte offset and the time
+        offset in the recording (a number with a unit: s, ms, us, ns)."""
         pat = re.compile(r"\b%d\b" % offset)
-        lines = [l for l in self.text(r).splitlines() if stream in l and pat.search(l)]
-        self.assertTrue(lines, "no line names the first divergence (%s, byte %d):\n%s"
-                        % (stream, offset, self.text(r)[-4000:]))
+        when = re.compile(r"\b\d+(\.\d+)?\s?(s|ms|us|ns)\b")
+        lines = [l for l in self.text(r).splitlines()
+                 if stream in l and pat.search(l) and when.search(pat.sub("", l))]
+        self.assertTrue(lines, "no line names the first divergence (%s, byte %d, time offset):"
+                        "\n%s" % (stream, offset, self.text(r)[-4000:]))
 
     def assert_diff_lines(self, r, removed, added):
         lines = self.text(r).splitlines()
