@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
 .PHONY: all deps configure build test demo test-asan test-tsan test-sanitizers stress format \
-        check-format clean help
+        check-format clean help bench
 
 all: build
 
@@ -16,6 +16,7 @@ help:
 	@echo "make test-asan        the same tests in an ASan+UBSan build ($(BUILD_DIR)-asan)"
 	@echo "make test-tsan        the same tests in a ThreadSanitizer build ($(BUILD_DIR)-tsan)"
 	@echo "make stress           the long stress tests (ctest label 'stress')"
+	@echo "make bench            side-by-side throughput (cat, tee, zstd, script, asciinema); BENCH_SIZE=1G"
 	@echo "make format           clang-format every C++ file; check-format only checks"
 
 deps:
@@ -48,6 +49,15 @@ test-sanitizers: test-asan test-tsan
 stress: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -L stress $(CTEST_ARGS)
 
+# Not part of `make test`: a Release build of its own, bench-only packages, bench/run.py, which
+# rewrites the generated block of docs/benchmarks.md. BENCH_SIZE (default 128M), BENCH_RUNS.
+bench:
+	@bash ci/install-deps.sh --bench
+	cmake -S . -B $(BUILD_DIR)-bench -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD_DIR)-bench -j $(JOBS)
+	python3 bench/run.py --build-dir $(BUILD_DIR)-bench --doc docs/benchmarks.md \
+	  --results $(BUILD_DIR)-bench/bench-results.md
+
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
@@ -55,4 +65,4 @@ check-format:
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD_DIR) $(BUILD_DIR)-asan $(BUILD_DIR)-tsan
+	rm -rf $(BUILD_DIR) $(BUILD_DIR)-asan $(BUILD_DIR)-tsan $(BUILD_DIR)-bench

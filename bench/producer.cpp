@@ -21,8 +21,8 @@
 //
 // Text is generated once into a pool (seeded, deterministic; pytest-, gtest- and log-like lines
 // with varying numbers, durations, hex addresses) and then written cyclically from it; the pool
-// (8 MiB) is larger than zstd's window at the levels we use, so repetition does not help the
-// compressor. Text writes are whole lines: as many as fit in --write-size (at least one), so
+// (4 MiB) is larger than zstd's window at levels 1-3 (512 KiB-2 MiB), so repetition does not help
+// the compressor. Text writes are whole lines: as many as fit in --write-size (at least one), so
 // --write-size 64 gives one line per write(2). Random bytes are written in exact --write-size
 // pieces. --rate paces all threads together to MBPS * 10^6 bytes per second.
 #include <fcntl.h>
@@ -332,7 +332,7 @@ struct Pool {
 };
 
 Pool make_pool(const Options& opt) {
-  constexpr std::size_t kPoolSize = 8u << 20;
+  constexpr std::size_t kPoolSize = 4u << 20;
   Pool pool;
   if (!opt.text) {
     pool.bytes = make_random_pool(kPoolSize, opt.seed);

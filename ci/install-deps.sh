@@ -2,6 +2,8 @@
 # Installs the Debian 12 packages ctest-record needs to build, test and run its demo, and
 # nothing else. Idempotent: packages already present are left alone, and apt-get runs only
 # when something is missing. Needs root (or sudo) only in that case.
+#   ci/install-deps.sh           the packages below
+#   ci/install-deps.sh --bench   also the tools `make bench` compares against (bench_packages)
 set -euo pipefail
 
 packages=(
@@ -15,6 +17,15 @@ packages=(
   python3 python3-pytest             # end-to-end tests; pytest for the demo
   zstd lsof procps sqlite3           # tools the tests and docs use
 )
+# Only for `make bench` (bench/run.py): the commands the recorder is compared with, and
+# /usr/bin/time for peak RSS.
+bench_packages=(asciinema hyperfine bsdutils zstd time)
+
+case "${1:-}" in
+  "") ;;
+  --bench) packages+=("${bench_packages[@]}") ;;
+  *) echo "usage: ci/install-deps.sh [--bench]" >&2; exit 2 ;;
+esac
 
 missing=()
 for pkg in "${packages[@]}"; do
