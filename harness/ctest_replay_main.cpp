@@ -205,7 +205,8 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
   bool any_error = false, any_regression = false;
   for (const auto& verdict : verdicts) {
     any_error |= verdict.outcome == Outcome::Error;
-    any_regression |= verdict.outcome == Outcome::Regression;
+    // --update accepted the new behaviour: not a failure.
+    any_regression |= verdict.outcome == Outcome::Regression && !verdict.updated;
     if (verdict.outcome == Outcome::Error) log::error("{}: {}", verdict.trace, verdict.error);
   }
   return any_error ? kEnvironment : any_regression ? kRegression : kSame;

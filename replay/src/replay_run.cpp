@@ -244,6 +244,7 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
         throw ctrecord::EnvironmentError("rename", temp_path, errno);
       }
       temp_path.clear();
+      verdict.updated = true;
       verdict.notes.push_back("updated: the trace now holds this run");
     }
   } catch (const ctrecord::UsageError&) {

@@ -127,7 +127,8 @@ void append_json_verdict(std::string& out, const TraceVerdict& verdict) {
   append_json_strings(out, verdict.normalizers);
   out += ",\"notes\":";
   append_json_strings(out, verdict.notes);
-  out += ",\"seconds\":" + format_seconds(verdict.seconds, 3) + "}";
+  out += ",\"seconds\":" + format_seconds(verdict.seconds, 3);
+  out += verdict.updated ? ",\"updated\":true}" : ",\"updated\":false}";
 }
 
 std::string xml(std::string_view text, bool attribute) {

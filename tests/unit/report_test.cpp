@@ -119,7 +119,7 @@ TEST(Report, JsonHasEveryField) {
         "\"diff\":\"--- recorded/stdout\\n+++ replayed/stdout\\n@@ -1,7 +1,7 @@\\n line 1\\n",
         "\"first_stream\":\"stdout\",\"first_byte_offset\":26,\"first_time_ns\":12000000,",
         "\"normalizers\":[\"durations\",\"dates\"],\"notes\":[\"causal stdin timed out at chunk 3; "
-        "fed the rest\"],\"seconds\":0.500}",
+        "fed the rest\"],\"seconds\":0.500,\"updated\":false}",
         "\"first_stream\":null,\"first_byte_offset\":null,\"first_time_ns\":null",
         "\"summary\":{\"same\":1,\"regression\":1,\"error\":1}}"}) {
     EXPECT_NE(json.find(needle), std::string::npos) << needle << "\nin\n" << json;

@@ -36,6 +36,7 @@ struct TraceVerdict {
   std::vector<std::string> normalizers;  // in effect
   std::vector<std::string> notes;        // e.g. "causal stdin timed out at chunk 3; fed the rest"
   double seconds = 0;                    // wall time of the replay
+  bool updated = false;                  // --update replaced the trace with this run
 };
 
 std::string outcome_name(Outcome outcome);              // "same", "regression", "error"
