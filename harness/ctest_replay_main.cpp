@@ -5,6 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <map>
 #include <thread>
@@ -44,64 +47,109 @@ std::string temp_path(const char* what) {
   return pattern;
 }
 
-// Replays `traces` in worker processes (this binary, one trace each), at most `jobs` at once.
-std::vector<TraceVerdict> replay_in_workers(const std::vector<std::string>& traces, unsigned jobs,
-                                            int argc, char** argv,
-                                            const std::vector<std::string>& inputs) {
-  // The worker gets our options minus the inputs and the report files.
-  std::vector<std::string> base{"/proc/self/exe"};
-  for (int i = 1; i < argc; ++i) {
-    const std::string word = argv[i];
-    if (word == "--") break;
-    if (word == "--json" || word == "--junit" || word == "--jobs" || word == "-j") {
-      ++i;
-      continue;
-    }
-    if (word.rfind("--json=", 0) == 0 || word.rfind("--junit=", 0) == 0 ||
-        word.rfind("--jobs=", 0) == 0 || (word.rfind("-j", 0) == 0 && word.size() > 2)) {
-      continue;
-    }
-    if (std::find(inputs.begin(), inputs.end(), word) != inputs.end()) continue;
-    base.push_back(word);
+// Worker processes for -j N. A signal to ctest-replay (kill PID) is passed on to every worker
+// (each forwards it to its command's process group and reports an interrupted replay).
+constexpr std::size_t kMaxJobs = 64;
+std::array<std::atomic<pid_t>, kMaxJobs> g_workers{};
+std::atomic<int> g_parent_signal{0};
+
+extern "C" void forward_to_workers(int sig) {
+  const int saved_errno = errno;
+  g_parent_signal.store(sig);
+  for (auto& worker : g_workers) {
+    const pid_t pid = worker.load();
+    if (pid > 0) ::kill(pid, sig);
   }
-  struct Running {
-    std::size_t index;
-    std::string verdict_file;
-    std::string log_file;
-  };
+  errno = saved_errno;
+}
+
+struct WorkerJob {
+  std::size_t index = 0;
+  std::string verdict_file;
+  std::string log_file;
+  std::size_t slot = 0;
+};
+
+// Kills and reaps whatever is still running and removes the temp files, on every exit path.
+class WorkerPool {
+ public:
+  ~WorkerPool() {
+    for (auto& [pid, job] : running_) {
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      discard(job);
+    }
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &saved_[sig], nullptr);
+  }
+  void install_handlers() {
+    struct sigaction action {};
+    action.sa_handler = forward_to_workers;
+    sigemptyset(&action.sa_mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &action, &saved_[sig]);
+  }
+  static void discard(const WorkerJob& job) {
+    ::unlink(job.verdict_file.c_str());
+    ::unlink(job.log_file.c_str());
+  }
+  std::map<pid_t, WorkerJob> running_;
+
+ private:
+  struct sigaction saved_[NSIG] {};
+};
+
+// Replays `traces` in worker processes (this binary with the same arguments, told which trace
+// to take), at most `jobs` at once. Verdicts come back through files.
+std::vector<TraceVerdict> replay_in_workers(const std::vector<std::string>& traces, unsigned jobs,
+                                            int argc, char** argv) {
+  jobs = std::min<unsigned>(jobs, kMaxJobs);
   std::vector<TraceVerdict> verdicts(traces.size());
-  std::map<pid_t, Running> running;
+  WorkerPool pool;
+  pool.install_handlers();
+  std::vector<bool> slot_busy(kMaxJobs, false);
   std::size_t next = 0, done = 0;
   sigset_t mask;
   ::pthread_sigmask(SIG_SETMASK, nullptr, &mask);
   while (done < traces.size()) {
-    while (next < traces.size() && running.size() < jobs) {
-      Running job{next, temp_path("verdict"), temp_path("log")};
+    while (next < traces.size() && pool.running_.size() < jobs && g_parent_signal.load() == 0) {
+      WorkerJob job{next, temp_path("verdict"), temp_path("log"), 0};
+      while (slot_busy[job.slot]) ++job.slot;
       ctrecord::UniqueFd log_fd(::open(job.log_file.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
       ctrecord::UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-      if (!log_fd || !null_fd) throw ctrecord::EnvironmentError("open", job.log_file, errno);
+      if (!log_fd || !null_fd) {
+        WorkerPool::discard(job);
+        throw ctrecord::EnvironmentError("open", job.log_file, errno);
+      }
       ctrecord::ChildSpec spec;
-      spec.argv = base;
-      spec.argv.insert(spec.argv.end(),
-                       {"--jobs", "1", "--verdict-out", job.verdict_file, traces[next]});
+      spec.argv = {"/proc/self/exe", "--worker-index", std::to_string(next), "--verdict-out",
+                   job.verdict_file};
+      spec.argv.insert(spec.argv.end(), argv + 1, argv + argc);
       spec.executable = "/proc/self/exe";
       spec.stdio = {null_fd.get(), log_fd.get(), log_fd.get()};
       spec.sigmask = mask;
       const pid_t pid = ctrecord::spawn_child(spec);
-      if (pid < 0) throw ctrecord::EnvironmentError("posix_spawn", "/proc/self/exe", -pid);
-      running.emplace(pid, job);
+      if (pid < 0) {
+        WorkerPool::discard(job);
+        throw ctrecord::EnvironmentError("posix_spawn", "/proc/self/exe", -pid);
+      }
+      slot_busy[job.slot] = true;
+      g_workers[job.slot].store(pid);
+      pool.running_.emplace(pid, job);
       ++next;
     }
+    if (pool.running_.empty()) break;  // interrupted before everything started
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, 0);
     if (pid < 0) {
       if (errno == EINTR) continue;
       throw ctrecord::EnvironmentError("waitpid", "", errno);
     }
-    const auto it = running.find(pid);
-    if (it == running.end()) continue;
-    const Running job = it->second;
-    running.erase(it);
+    const auto it = pool.running_.find(pid);
+    if (it == pool.running_.end()) continue;
+    const WorkerJob job = it->second;
+    pool.running_.erase(it);
+    g_workers[job.slot].store(0);
+    slot_busy[job.slot] = false;
     ++done;
     TraceVerdict verdict;
     try {
@@ -112,18 +160,24 @@ std::vector<TraceVerdict> replay_in_workers(const std::vector<std::string>& trac
       verdict.error = std::string("the worker replaying it failed (status ") +
                       std::to_string(status) + "): " + e.what();
     }
-    std::FILE* log_file = std::fopen(job.log_file.c_str(), "rb");
-    if (log_file) {
+    std::string text;
+    if (std::FILE* log_file = std::fopen(job.log_file.c_str(), "rb")) {
       char buf[4096];
       std::size_t n;
-      std::string text;
       while ((n = std::fread(buf, 1, sizeof buf, log_file)) > 0) text.append(buf, n);
       std::fclose(log_file);
-      if (!text.empty()) (void)ctrecord::write_all(2, text);
     }
-    ::unlink(job.verdict_file.c_str());
-    ::unlink(job.log_file.c_str());
+    if (!text.empty()) (void)ctrecord::write_all(2, text);
+    WorkerPool::discard(job);
     verdicts[job.index] = std::move(verdict);
+  }
+  for (std::size_t i = 0; i < traces.size(); ++i) {
+    if (verdicts[i].trace.empty()) {
+      verdicts[i].trace = traces[i];
+      verdicts[i].outcome = Outcome::Error;
+      verdicts[i].error = "not replayed: interrupted";
+      verdicts[i].interrupted_by = g_parent_signal.load();
+    }
   }
   return verdicts;
 }
@@ -156,7 +210,12 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
   if (options.quiet) log::set_level(log::Level::Warning);
   // Bad rules are usage errors before anything runs.
   ctreplay::Normalizer check(options.replay.normalize, {}, {});
-  const std::vector<std::string> traces = ctharness::expand_trace_inputs(options.inputs);
+  std::vector<std::string> traces = ctharness::expand_trace_inputs(options.inputs);
+  if (options.worker_index) {
+    if (*options.worker_index >= traces.size())
+      throw ctrecord::InternalError("worker index out of range");
+    traces = {traces[*options.worker_index]};
+  }
   if (!options.replay.command.empty() && traces.size() != 1) {
     throw ctrecord::UsageError("'-- COMMAND' replays exactly one trace; " +
                                std::to_string(traces.size()) + " were given");
@@ -168,11 +227,15 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
 
   std::vector<TraceVerdict> verdicts;
   if (jobs > 1 && traces.size() > 1) {
-    verdicts = replay_in_workers(traces, jobs, argc, argv, options.inputs);
+    verdicts = replay_in_workers(traces, jobs, argc, argv);
     for (const auto& verdict : verdicts) print_details(verdict, options.quiet);
   } else {
     for (const auto& trace : traces) {
       verdicts.push_back(ctreplay::replay_trace(trace, replay, std_fds));
+      if (verdicts.back().interrupted_by != 0) {
+        if (!options.verdict_out) print(ctharness::describe_verdict(verdicts.back(), false));
+        break;  // Ctrl-C: stop, do not start the next replay
+      }
       // One trace: its verdict as soon as it is known. Many: details now, the table at the end.
       if (options.verdict_out) continue;
       if (traces.size() == 1) {
@@ -202,6 +265,14 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
   }
   if (options.json_path) write_text_file(*options.json_path, ctreplay::json_report(verdicts));
   if (options.junit_path) write_text_file(*options.junit_path, ctreplay::junit_report(verdicts));
+  int interrupted = 0;
+  for (const auto& verdict : verdicts) {
+    if (verdict.interrupted_by != 0) interrupted = verdict.interrupted_by;
+  }
+  if (interrupted != 0) {
+    log::error("interrupted by signal {}", interrupted);
+    return 128 + interrupted;
+  }
   bool any_error = false, any_regression = false;
   for (const auto& verdict : verdicts) {
     any_error |= verdict.outcome == Outcome::Error;

@@ -89,7 +89,7 @@ ReplayCliOptions parse_replay_args(int argc, const char* const* argv) {
   po::options_description desc = replay_options();
   po::options_description hidden;
   hidden.add_options()("trace", po::value<std::vector<std::string>>(), "")(
-      "verdict-out", po::value<std::string>(), "");
+      "verdict-out", po::value<std::string>(), "")("worker-index", po::value<std::size_t>(), "");
   po::options_description all;
   all.add(desc).add(hidden);
   po::positional_options_description positional;
@@ -173,6 +173,7 @@ ReplayCliOptions parse_replay_args(int argc, const char* const* argv) {
   options.quiet = vm.count("quiet") > 0;
   options.verbose = vm.count("verbose") > 0;
   if (vm.count("verdict-out")) options.verdict_out = vm["verdict-out"].as<std::string>();
+  if (vm.count("worker-index")) options.worker_index = vm["worker-index"].as<std::size_t>();
   options.inputs = values<std::string>(vm, "trace");
   if (options.inputs.empty()) {
     throw ctrecord::UsageError("no trace given: ctest-replay [OPTIONS] TRACE|FOLDER...");

@@ -29,7 +29,7 @@ template <class Archive>
 void serialize(Archive& ar, TraceVerdict& v) {
   int outcome = static_cast<int>(v.outcome);
   ar(v.trace, v.command, outcome, v.error, v.streams, v.exit, v.first_stream, v.first_byte_offset,
-     v.first_time_ns, v.normalizers, v.notes, v.seconds, v.updated);
+     v.first_time_ns, v.normalizers, v.notes, v.seconds, v.updated, v.interrupted_by);
   v.outcome = static_cast<Outcome>(outcome);
 }
 }  // namespace ctreplay

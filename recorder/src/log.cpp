@@ -49,6 +49,8 @@ unsigned long count(Level level) noexcept {
 void write(Level level, std::string_view message) {
   if (static_cast<int>(level) > g_level.load(std::memory_order_relaxed)) return;
   g_counts[static_cast<size_t>(level)].fetch_add(1);
+  const int fd = g_fd.load();
+  if (fd < 0) return;  // deliberately nowhere (e.g. stderr closed while it is captured)
   std::string line;
   {
     std::lock_guard lock(g_name_mutex);
@@ -59,7 +61,7 @@ void write(Level level, std::string_view message) {
   line += message;
   if (line.empty() || line.back() != '\n') line += '\n';
   // A failing log write has nowhere to be reported; the tool's exit status carries failures.
-  (void)write_all(g_fd.load(), line);
+  (void)write_all(fd, line);
 }
 
 }  // namespace ctrecord::log

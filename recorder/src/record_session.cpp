@@ -208,6 +208,7 @@ class SpawnCapture {
     }
     result.grace_expired = grace_expired_;
     result.timed_out = timed_out_;
+    result.interrupted_by = received_signal_;
     if (request_.own_process_group) {
       // Replays clean up after themselves: whatever the command left running in its group
       // (the group id cannot be reused while any member lives).
@@ -269,6 +270,7 @@ class SpawnCapture {
         // Forwarding already happened in the signal handler. Once the command has exited,
         // a signal to the recorder means: stop waiting for its descendants now.
         const int sig = signals_.take_received_signal();
+        if (sig != 0) received_signal_ = sig;
         if (sig != 0 && !child_running_ && relays_.outputs_open()) {
           stopped_by_signal_ = sig;
           stop_reading("signal");
@@ -373,8 +375,11 @@ class SpawnCapture {
   bool status_unknown_ = false;
   bool timed_out_ = false;
   std::optional<std::chrono::steady_clock::time_point> timeout_at_;
-  UniqueFd feed_read_;
+  // Declared before feed_read_, so it is destroyed after it: closing the feed pipe first
+  // unblocks a feeder stuck on a full pipe before its thread is joined.
   std::optional<StdinFeeder> feeder_;
+  UniqueFd feed_read_;
+  int received_signal_ = 0;
   int stopped_by_signal_ = 0;
 };
 

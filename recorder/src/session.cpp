@@ -193,7 +193,9 @@ class InProcessCapture {
     thread_ = std::thread([this] { run_loop(); });
     capturing_ = true;
     previous_log_fd_ = log::output_fd();
-    if (saved_[2].copy) log::set_output_fd(saved_[2].copy.get());
+    // Our own messages go to the real stderr; if there is none, nowhere (fd 2 is a capture
+    // pipe now, and a log line must never become program output).
+    log::set_output_fd(saved_[2].copy ? saved_[2].copy.get() : -1);
   }
 
   SavedFd& save(int fd) {

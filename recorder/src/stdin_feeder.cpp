@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "ctrecord/fd_io.hpp"
 
 namespace ctrecord {
@@ -61,8 +63,10 @@ void StdinFeeder::run() {
   for (std::size_t i = 0; i < plan_.chunks.size(); ++i) {
     const RecordedInput& chunk = plan_.chunks[i];
     if (plan_.mode == FeedMode::Timed) {
-      const auto at = start + std::chrono::nanoseconds(static_cast<std::int64_t>(
-                                  static_cast<double>(chunk.t_ns) / plan_.speed));
+      // Clamped to a day: a trace is input, and a huge t_ns must not overflow the clock.
+      constexpr double kMaxDelayNs = 86400e9;
+      const double delay = std::min(static_cast<double>(chunk.t_ns) / plan_.speed, kMaxDelayNs);
+      const auto at = start + std::chrono::nanoseconds(static_cast<std::int64_t>(delay));
       wait_until(at, [] { return false; });
     } else if (causal) {
       const bool reached = wait_until(std::chrono::steady_clock::now() + plan_.causal_timeout,

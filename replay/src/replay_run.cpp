@@ -163,7 +163,21 @@ TraceVerdict compare_traces(const LoadedTrace& expected, const LoadedTrace& actu
   }
   verdict.exit.expected_status = expected.exit ? expected.exit->status : -1;
   verdict.exit.actual_status = actual.exit ? actual.exit->status : -1;
-  verdict.exit.same = verdict.exit.expected_status == verdict.exit.actual_status;
+  // Status alone would equate "killed by SIGTERM" with "exit 143".
+  verdict.exit.same = verdict.exit.expected_status == verdict.exit.actual_status &&
+                      expected.exit.has_value() == actual.exit.has_value() &&
+                      (!expected.exit || (expected.exit->exited == actual.exit->exited &&
+                                          expected.exit->signal == actual.exit->signal &&
+                                          expected.exit->code == actual.exit->code));
+  if (!verdict.exit.same && expected.exit && actual.exit &&
+      verdict.exit.expected_status == verdict.exit.actual_status) {
+    const auto how = [](const ctrecord::ExitEvent& e) {
+      return e.exited ? "exit code " + std::to_string(e.code)
+                      : "killed by signal " + std::to_string(e.signal);
+    };
+    verdict.notes.push_back("same status, different end: recorded " + how(*expected.exit) +
+                            ", replayed " + how(*actual.exit));
+  }
   bool same = verdict.exit.same;
   for (const auto& cmp : verdict.streams) same = same && cmp.same;
   verdict.outcome = same ? Outcome::Same : Outcome::Regression;
@@ -178,6 +192,17 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
   std::string temp_path;
   try {
     const LoadedTrace expected = load_trace(trace_path);
+    if (expected.start.capture_mode == "in-process") {
+      throw ctrecord::EnvironmentError(
+          trace_path +
+          " was recorded in-process (a library session inside a program), not by "
+          "ctest-record: there is no command to re-run; compare recordings with "
+          "ctest-trace diff instead");
+    }
+    if (!expected.start.capture_io) {
+      throw ctrecord::EnvironmentError(trace_path +
+                                       " was recorded with I/O capture off: nothing to compare");
+    }
     ctrecord::RecordRequest request;
     request.argv = options.command.empty() ? expected.start.argv : options.command;
     verdict.command = shell_quote(request.argv);
@@ -191,6 +216,9 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
     std::error_code ec;
     const auto cwd = std::filesystem::absolute(options.cwd ? *options.cwd : ".", ec);
     request.cwd = cwd.lexically_normal().string();
+    if (ec || !std::filesystem::is_directory(*request.cwd, ec)) {
+      throw ctrecord::EnvironmentError("cannot run in " + *request.cwd + ": not a folder");
+    }
     ctrecord::FeedPlan plan;
     plan.chunks = expected.stdin_chunks;
     // Always end with EOF once everything recorded was fed: a command that behaves as
@@ -225,8 +253,14 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
     const auto notes = result.notes;
     verdict = compare_traces(expected, actual, normalizer, options.diff, options.merged);
     verdict.trace = trace_path;
-    verdict.notes = notes;
-    if (result.timed_out) {
+    verdict.notes.insert(verdict.notes.begin(), notes.begin(), notes.end());
+    if (result.interrupted_by != 0) {
+      verdict.outcome = Outcome::Error;
+      verdict.interrupted_by = result.interrupted_by;
+      verdict.error = "interrupted by signal " + std::to_string(result.interrupted_by) +
+                      "; the replay is not a verdict";
+    }
+    if (result.timed_out && verdict.outcome != Outcome::Error) {
       verdict.exit.timed_out = true;
       verdict.outcome = Outcome::Regression;
       verdict.notes.push_back("timed out; the command's process group was killed");
@@ -236,7 +270,8 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
                                        std::to_string(result.status) +
                                        (result.status == 127 ? ": command not found)" : ")"));
     }
-    if (options.update && verdict.outcome != Outcome::Same) {
+    // Only a completed run may become the new recording: never an interrupted or timed-out one.
+    if (options.update && verdict.outcome == Outcome::Regression && !result.timed_out) {
       if (options.keep_old && ::rename(trace_path.c_str(), (trace_path + ".old").c_str()) != 0) {
         throw ctrecord::EnvironmentError("rename", trace_path, errno);
       }

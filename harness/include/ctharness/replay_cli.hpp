@@ -20,7 +20,8 @@ struct ReplayCliOptions {
   bool help = false;
   bool version = false;
   bool list_normalizers = false;
-  std::optional<std::string> verdict_out;  // internal: a worker writes its verdict here
+  std::optional<std::string> verdict_out;   // internal: a worker writes its verdict here
+  std::optional<std::size_t> worker_index;  // internal: a worker replays only this trace
 };
 
 // Throws ctrecord::UsageError naming the bad option.

@@ -40,6 +40,7 @@ struct RecordResult {
   bool started = false;
   bool grace_expired = false;
   bool timed_out = false;
+  int interrupted_by = 0;  // a forwarded signal (SIGINT, SIGTERM, ...) the recorder received
   std::vector<std::string> notes;          // replay-relevant notes (e.g. causal stdin fell back)
   std::optional<std::string> trace_error;  // set when the trace is incomplete
   Counters counters;

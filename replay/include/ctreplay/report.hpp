@@ -37,6 +37,7 @@ struct TraceVerdict {
   std::vector<std::string> notes;        // e.g. "causal stdin timed out at chunk 3; fed the rest"
   double seconds = 0;                    // wall time of the replay
   bool updated = false;                  // --update replaced the trace with this run
+  int interrupted_by = 0;                // the replay was stopped by this signal (Ctrl-C, ...)
 };
 
 std::string outcome_name(Outcome outcome);              // "same", "regression", "error"
