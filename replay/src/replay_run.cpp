@@ -272,8 +272,15 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
     }
     // Only a completed run may become the new recording: never an interrupted or timed-out one.
     if (options.update && verdict.outcome == Outcome::Regression && !result.timed_out) {
-      if (options.keep_old && ::rename(trace_path.c_str(), (trace_path + ".old").c_str()) != 0) {
-        throw ctrecord::EnvironmentError("rename", trace_path, errno);
+      if (options.keep_old) {
+        // A hard link keeps the trace path valid at every moment (rename then replaces it
+        // atomically); fall back to a rename where links are not supported.
+        const std::string old_path = trace_path + ".old";
+        ::unlink(old_path.c_str());
+        if (::link(trace_path.c_str(), old_path.c_str()) != 0 &&
+            ::rename(trace_path.c_str(), old_path.c_str()) != 0) {
+          throw ctrecord::EnvironmentError("rename", trace_path, errno);
+        }
       }
       if (::rename(temp_path.c_str(), trace_path.c_str()) != 0) {
         throw ctrecord::EnvironmentError("rename", temp_path, errno);
