@@ -38,6 +38,29 @@ void print(const std::string& text) {
   (void)ctrecord::write_all(1, text);
 }
 
+// A live "[done/total]" line on stderr when it is a terminal (CI logs get plain lines only).
+class Progress {
+ public:
+  explicit Progress(std::size_t total) : total_(total), live_(total > 1 && ::isatty(2) == 1) {}
+  ~Progress() { clear(); }
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+  void show(std::size_t done, const std::string& what) {
+    if (!live_) return;
+    (void)ctrecord::write_all(2, fmt::format("\r\033[K[{}/{}] {}", done, total_, what));
+    shown_ = true;
+  }
+  void clear() {
+    if (live_ && shown_) (void)ctrecord::write_all(2, "\r\033[K");
+    shown_ = false;
+  }
+
+ private:
+  std::size_t total_;
+  bool live_;
+  bool shown_ = false;
+};
+
 std::string temp_path(const char* what) {
   const char* tmp = std::getenv("TMPDIR");
   std::string pattern =
@@ -106,6 +129,7 @@ std::vector<TraceVerdict> replay_in_workers(const std::vector<std::string>& trac
   std::vector<TraceVerdict> verdicts(traces.size());
   WorkerPool pool;
   pool.install_handlers();
+  Progress progress(traces.size());
   std::vector<bool> slot_busy(kMaxJobs, false);
   std::size_t next = 0, done = 0;
   sigset_t mask;
@@ -138,6 +162,7 @@ std::vector<TraceVerdict> replay_in_workers(const std::vector<std::string>& trac
       ++next;
     }
     if (pool.running_.empty()) break;  // interrupted before everything started
+    progress.show(done, fmt::format("{} running", pool.running_.size()));
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, 0);
     if (pid < 0) {
@@ -167,7 +192,10 @@ std::vector<TraceVerdict> replay_in_workers(const std::vector<std::string>& trac
       while ((n = std::fread(buf, 1, sizeof buf, log_file)) > 0) text.append(buf, n);
       std::fclose(log_file);
     }
-    if (!text.empty()) (void)ctrecord::write_all(2, text);
+    if (!text.empty()) {
+      progress.clear();
+      (void)ctrecord::write_all(2, text);
+    }
     WorkerPool::discard(job);
     verdicts[job.index] = std::move(verdict);
   }
@@ -230,8 +258,11 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
     verdicts = replay_in_workers(traces, jobs, argc, argv);
     for (const auto& verdict : verdicts) print_details(verdict, options.quiet);
   } else {
+    Progress progress(options.verdict_out ? 0 : traces.size());
     for (const auto& trace : traces) {
+      progress.show(verdicts.size(), "replaying " + trace);
       verdicts.push_back(ctreplay::replay_trace(trace, replay, std_fds));
+      progress.clear();
       if (verdicts.back().interrupted_by != 0) {
         if (!options.verdict_out) print(ctharness::describe_verdict(verdicts.back(), false));
         break;  // Ctrl-C: stop, do not start the next replay
