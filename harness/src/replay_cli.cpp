@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "ctharness/parse_options.hpp"
 #include "ctrecord/errors.hpp"
 
 namespace ctharness {
@@ -88,25 +89,10 @@ ReplayCliOptions parse_replay_args(int argc, const char* const* argv) {
   }
   po::options_description desc = replay_options();
   po::options_description hidden;
-  hidden.add_options()("trace", po::value<std::vector<std::string>>(), "")(
-      "verdict-out", po::value<std::string>(), "")("worker-index", po::value<std::size_t>(), "");
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::positional_options_description positional;
-  positional.add("trace", -1);
-  po::variables_map vm;
-  try {
-    po::store(
-        po::command_line_parser(args)
-            .options(all)
-            .positional(positional)
-            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
-            .run(),
-        vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ctrecord::UsageError(std::string(e.what()) + " (see 'ctest-replay --help')");
-  }
+  hidden.add_options()("verdict-out", po::value<std::string>(), "")("worker-index",
+                                                                    po::value<std::size_t>(), "");
+  const po::variables_map vm =
+      parse_options(args, desc, hidden, "trace", "see 'ctest-replay --help'");
   options.help = vm.count("help") > 0;
   options.version = vm.count("version") > 0;
   options.list_normalizers = vm.count("list-normalizers") > 0;

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "ctharness/parse_options.hpp"
 #include "ctharness/trace_cli.hpp"
 #include "ctrecord/errors.hpp"
 #include "ctrecord/log.hpp"
@@ -29,26 +30,8 @@ TraceCommandLine parse_trace_command_line(const std::vector<std::string>& args,
                                           po::options_description options,
                                           const std::string& usage) {
   options.add_options()("help,h", "show this help");
-  po::options_description hidden;
-  hidden.add_options()("trace", po::value<std::vector<std::string>>(), "trace file");
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("trace", -1);
-
   TraceCommandLine result;
-  try {
-    po::store(
-        po::command_line_parser(args)
-            .options(all)
-            .positional(positional)
-            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
-            .run(),
-        result.options);
-    po::notify(result.options);
-  } catch (const po::error& e) {
-    throw ctrecord::UsageError(std::string(e.what()) + " (usage: " + usage + ")");
-  }
+  result.options = parse_options(args, options, {}, "trace", "usage: " + usage);
   result.help = result.options.count("help") > 0;
   if (result.help) return result;
   const auto traces = result.options.count("trace")

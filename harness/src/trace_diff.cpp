@@ -3,6 +3,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "ctharness/parse_options.hpp"
 #include "ctharness/replay_cli.hpp"
 #include "ctharness/stdout_writer.hpp"
 #include "ctharness/trace_cli.hpp"
@@ -25,31 +26,9 @@ int run_trace_diff(const std::vector<std::string>& args) {
       "no-normalize", po::value<std::vector<std::string>>()->composing(),
       "turn a built-in normaliser off (repeatable)");
   options.add_options()("help,h", "show this help");
-  po::options_description hidden;
-  hidden.add_options()("trace", po::value<std::vector<std::string>>(), "");
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("trace", -1);
-  po::variables_map vm;
-  try {
-    po::store(
-        po::command_line_parser(args)
-            .options(all)
-            .positional(positional)
-            .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
-            .run(),
-        vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ctrecord::UsageError(std::string(e.what()) + " (usage: " + usage + ")");
-  }
+  const po::variables_map vm = parse_options(args, options, {}, "trace", "usage: " + usage);
   StdoutWriter out;
-  if (vm.count("help")) {
-    out.write(trace_command_help(options, usage));
-    out.flush();
-    return kTraceExitOk;
-  }
+  if (vm.count("help")) return print_trace_command_help(out, options, usage);
   const auto get = [&](const char* name) {
     return vm.count(name) ? vm[name].as<std::vector<std::string>>() : std::vector<std::string>{};
   };
