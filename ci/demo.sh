@@ -35,4 +35,12 @@ else
   echo "(pytest is not installed for $py: skipping the pytest demo)"
 fi
 
+replay="$build/harness/ctest-replay"
+step "ctest-replay $out/*.ctrace   (re-run each recording, feed its stdin back, compare)"
+(cd "$root" && "$replay" -j 1 "$out")
+
+step "ctest-replay $out/smoke.ctrace -- sh -c 'python3 fixtures/stdout_script.py | tr a-z A-Z'   (a changed program)"
+"$replay" "$out/smoke.ctrace" -- sh -c "\"$py\" \"$root/fixtures/stdout_script.py\" | tr a-z A-Z" ||
+  echo "(exit $?: the regression is caught, with the diff above)"
+
 step "done: traces are in $out"
