@@ -59,7 +59,7 @@ bench:
 	  --results $(BUILD_DIR)-bench/bench-results.md
 
 format:
-	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+	clang-format -i $$(git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp')
 
 check-format:
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')

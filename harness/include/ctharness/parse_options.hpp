@@ -12,7 +12,8 @@ namespace ctharness {
 // `positional` names a std::vector<std::string> option that receives the non-option words
 // (it is added here). `hint` ends the error message, e.g. "see 'ctest-replay --help'".
 boost::program_options::variables_map parse_options(
-    const std::vector<std::string>& args, const boost::program_options::options_description& visible,
+    const std::vector<std::string>& args,
+    const boost::program_options::options_description& visible,
     const boost::program_options::options_description& hidden, const std::string& positional,
     const std::string& hint);
 
