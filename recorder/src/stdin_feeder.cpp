@@ -87,12 +87,10 @@ void StdinFeeder::run() {
     }
     if (!write_chunk(chunk.bytes)) return;
   }
-  if (plan_.close_at_end) {
-    write_end_.reset();
-    return;
-  }
-  // No EOF in the recording: keep the pipe open until stopped (the command exits on its own).
-  wait_until(std::chrono::steady_clock::time_point::max(), [] { return false; });
+  // EOF once everything recorded was fed: a command that behaves as recorded has exited by
+  // itself or read to EOF; one that waits for more input would otherwise hang until the
+  // replay's timeout instead of showing its difference at once.
+  write_end_.reset();
 }
 
 }  // namespace ctrecord

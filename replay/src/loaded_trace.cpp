@@ -30,10 +30,6 @@ LoadedTrace load_trace(const std::string& path) {
       }
       trace.streams[index] += chunk->bytes;
       trace.spans[index].push_back({trace.streams[index].size(), chunk->t_ns});
-    } else if (auto* closed = std::get_if<ctrecord::StreamClosedEvent>(&*event)) {
-      if (closed->stream == Stream::Stdin) {
-        trace.stdin_saw_eof = closed->reason == "eof" || closed->reason == "file-consumed";
-      }
     } else if (auto* exit = std::get_if<ctrecord::ExitEvent>(&*event)) {
       trace.exit = *exit;
     }
@@ -45,9 +41,6 @@ LoadedTrace load_trace(const std::string& path) {
   }
   if (!have_start || trace.start.argv.empty()) {
     throw ctrecord::EnvironmentError(path + " has no recorded command (no start event)");
-  }
-  if (trace.start.stdin_mode == "null" || trace.start.stdin_mode == "closed") {
-    trace.stdin_saw_eof = true;
   }
   return trace;
 }

@@ -221,10 +221,6 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
     }
     ctrecord::FeedPlan plan;
     plan.chunks = expected.stdin_chunks;
-    // Always end with EOF once everything recorded was fed: a command that behaves as
-    // recorded has exited by itself or read to EOF; one that waits for more input would
-    // otherwise hang until --timeout instead of showing its difference at once.
-    plan.close_at_end = true;
     plan.mode = options.stdin_mode;
     plan.speed = options.speed;
     plan.causal_timeout = options.causal_timeout;

@@ -1,9 +1,9 @@
 // StdinFeeder: plays recorded stdin back into a pipe for a replayed command, on its own thread:
 // all at once, with the recorded timing (optionally faster), or causally (each chunk once the
 // replayed output has grown to the size it had when the chunk arrived in the recording; after
-// a timeout the rest is fed at once and the fallback is reported). Closes the pipe after the
-// last chunk only if the recording saw EOF. The write end is blocking: stop() (or closing
-// the read end) ends a feeder that waits on a child that stopped reading.
+// a timeout the rest is fed at once and the fallback is reported). Closes the pipe (EOF) after
+// the last chunk. The write end is blocking: stop() (or closing the read end) ends a feeder
+// that waits on a child that stopped reading.
 #pragma once
 
 #include <atomic>
@@ -30,7 +30,6 @@ struct RecordedInput {
 
 struct FeedPlan {
   std::vector<RecordedInput> chunks;
-  bool close_at_end = true;  // the recording saw EOF on stdin
   FeedMode mode = FeedMode::All;
   double speed = 1.0;  // timed: recorded delays divided by this
   std::chrono::milliseconds causal_timeout{10000};

@@ -27,7 +27,6 @@ struct LoadedTrace {
   std::array<std::vector<ChunkSpan>, 3> spans;
   std::vector<std::pair<ctrecord::Stream, std::string>> output_order;  // stdout/stderr chunks
   std::vector<ctrecord::RecordedInput> stdin_chunks;
-  bool stdin_saw_eof = true;
 
   // Recording time of the chunk holding line `line` (1-based) of `stream`.
   std::uint64_t time_of_line(ctrecord::Stream stream, std::uint64_t line) const;
