@@ -52,6 +52,30 @@ void write_fields(JsonWriter& json, const ctrecord::NoteEvent& ev) {
   json.key("text").bytes_value(ev.text);
 }
 
+void write_fields(JsonWriter& json, const ctrecord::TestEvent& ev) {
+  json.key("t_ns").value(ev.t_ns);
+  json.key("phase").value(ev.phase == ctrecord::TestPhase::Started ? "started" : "finished");
+  json.key("test_id").bytes_value(ev.test_id);
+  if (ev.phase == ctrecord::TestPhase::Finished) {
+    json.key("outcome").bytes_value(ev.outcome);
+    json.key("duration_ns").value(ev.duration_ns);
+  }
+  json.key("producer").value(ev.producer);
+}
+
+void write_fields(JsonWriter& json, const ctrecord::CapturedEvent& ev) {
+  json.key("t_ns").value(ev.t_ns);
+  json.key("test_id").bytes_value(ev.test_id);
+  json.key("section").bytes_value(ev.section);
+  json.key("producer").value(ev.producer);
+  json.key("size").value(static_cast<std::uint64_t>(ev.bytes.size()));
+  if (is_valid_utf8(ev.bytes)) {
+    json.key("text").value(ev.bytes);
+  } else {
+    json.key("base64").value(base64_encode(ev.bytes));
+  }
+}
+
 void write_fields(JsonWriter& json, const ctrecord::StartEvent& ev) {
   write_start_fields(json, ev);
 }

@@ -99,6 +99,12 @@ DecodedEvent decode_event_at(std::string_view frame, std::size_t pos, std::uint6
     case EventKind::End:
       result.event = decode_body<EndEvent>(body, frame_offset, body_start, kind);
       break;
+    case EventKind::Test:
+      result.event = decode_body<TestEvent>(body, frame_offset, body_start, kind);
+      break;
+    case EventKind::Captured:
+      result.event = decode_body<CapturedEvent>(body, frame_offset, body_start, kind);
+      break;
     default: break;  // a kind from a newer writer: skipped (forward compatible by design)
   }
   return result;

@@ -59,6 +59,7 @@ inline constexpr std::size_t kMinStringBytes = 8;             // u64 length
 inline constexpr std::size_t kMinEnvVarBytes = 8 + 8 + 1;     // name, value, redacted
 inline constexpr std::uint8_t kMaxStream = kStreamCount - 1;  // Stream::Stderr
 inline constexpr std::uint8_t kMaxNoteLevel = 2;              // NoteLevel::Error
+inline constexpr std::uint8_t kMaxTestPhase = 1;              // TestPhase::Finished
 
 template <typename Archive>
 void serialize(Archive& ar, EnvVar& var) {
@@ -104,6 +105,17 @@ void serialize(Archive& ar, Counters& c) {
 template <typename Archive>
 void serialize(Archive& ar, EndEvent& ev) {
   ar(ev.t_ns, ev.counters);
+}
+
+template <typename Archive>
+void serialize(Archive& ar, TestEvent& ev) {
+  ar(ev.t_ns, EnumField<TestPhase>{ev.phase, kMaxTestPhase}, ev.test_id, ev.outcome, ev.duration_ns,
+     ev.producer);
+}
+
+template <typename Archive>
+void serialize(Archive& ar, CapturedEvent& ev) {
+  ar(ev.t_ns, ev.test_id, ev.section, ev.bytes, ev.producer);
 }
 
 }  // namespace ctrecord::detail

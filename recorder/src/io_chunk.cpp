@@ -33,6 +33,8 @@ const char* event_kind_name(EventKind kind) noexcept {
     case EventKind::Note: return "note";
     case EventKind::Exit: return "exit";
     case EventKind::End: return "end";
+    case EventKind::Test: return "test";
+    case EventKind::Captured: return "captured";
   }
   return "unknown";
 }

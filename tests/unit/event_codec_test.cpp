@@ -78,6 +78,20 @@ TEST(EventCodec, LayoutIsKindLengthBodyLittleEndian) {
   EXPECT_EQ(out, event_bytes(4, body));
 }
 
+TEST(EventCodec, TestAndCapturedLayout) {
+  std::string out;
+  ctrecord::encode_event(
+      ctrecord::TestEvent{7, ctrecord::TestPhase::Finished, "t", "passed", 9, 11}, out);
+  // t_ns u64 | phase u8 | test_id | outcome | duration_ns u64 | producer u64
+  EXPECT_EQ(out, event_bytes(7, u64_le(7) + std::string(1, '\x01') + u64_le(1) + "t" + u64_le(6) +
+                                    "passed" + u64_le(9) + u64_le(11)));
+  out.clear();
+  ctrecord::encode_event(ctrecord::CapturedEvent{5, "t", "log", "x", 3}, out);
+  // t_ns u64 | test_id | section | bytes | producer u64
+  EXPECT_EQ(out, event_bytes(8, u64_le(5) + u64_le(1) + "t" + u64_le(3) + "log" + u64_le(1) + "x" +
+                                    u64_le(3)));
+}
+
 TEST(EventCodec, SkipsUnknownKinds) {
   const std::string frame = event_bytes(200, "whatever a newer writer put here") +
                             encode_all({ctrtest::sample_end()}) + event_bytes(0, "");

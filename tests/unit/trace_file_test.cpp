@@ -82,7 +82,7 @@ TEST(TraceFile, HeaderAndFramesAreWhatTheFormatSays) {
   writer.flush_frame();  // nothing pending: no frame
   EXPECT_EQ(writer.frames_written(), 0u);
   for (const auto& ev : ctrtest::every_kind()) writer.append(ev);
-  EXPECT_EQ(writer.pending_events(), 6u);
+  EXPECT_EQ(writer.pending_events(), ctrtest::every_kind().size());
   EXPECT_EQ(writer.pending_bytes(), encoded(ctrtest::every_kind()).size());
   writer.close();
   EXPECT_EQ(writer.frames_written(), 1u);
@@ -223,7 +223,7 @@ TEST(TraceReader, TruncationAtEveryByteOffset) {
     writer.close();
   }
   const std::string whole = ctrtest::read_file(file.path());
-  ASSERT_EQ(frame_ends.size(), 3u);
+  ASSERT_EQ(frame_ends.size(), events.size() / 2);
   ASSERT_EQ(frame_ends.back(), whole.size());
   for (std::size_t cut = 0; cut < whole.size(); ++cut) {
     SCOPED_TRACE("cut at " + std::to_string(cut));
@@ -393,11 +393,12 @@ TEST(TraceFileWriter, WriteFailureThrowsAndCountsLostEvents) {
     EXPECT_EQ(e.error_number(), EPIPE);
     EXPECT_NE(std::string(e.what()).find("write pipe"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(writer.events_lost(), 6u);
+  const auto all = ctrtest::every_kind().size();
+  EXPECT_EQ(writer.events_lost(), all);
   EXPECT_EQ(writer.pending_events(), 0u);
   writer.append(ctrtest::sample_end());
   EXPECT_THROW(writer.close(), ctrecord::EnvironmentError);
-  EXPECT_EQ(writer.events_lost(), 7u);
+  EXPECT_EQ(writer.events_lost(), all + 1);
 }
 
 }  // namespace

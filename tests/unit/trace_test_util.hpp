@@ -124,6 +124,10 @@ inline std::vector<ctrecord::TraceEvent> every_kind() {
       sample_chunk(ctrecord::Stream::Stderr, std::string("x\0y\n", 4)),
       ctrecord::StreamClosedEvent{ctrecord::Stream::Stdin, 77, "console-closed"},
       ctrecord::NoteEvent{88, ctrecord::NoteLevel::Warning, "grace period expired"},
+      ctrecord::TestEvent{91, ctrecord::TestPhase::Finished, "tests/t.py::test_a[1]", "failed",
+                          12345, 4242},
+      ctrecord::CapturedEvent{92, "tests/t.py::test_a[1]", "stdout call", std::string("o\0k", 3),
+                              4242},
       sample_exit(),
       sample_end(),
   };

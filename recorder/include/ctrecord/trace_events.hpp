@@ -92,8 +92,34 @@ struct EndEvent {
   bool operator==(const EndEvent&) const = default;
 };
 
-using TraceEvent =
-    std::variant<StartEvent, IoChunk, StreamClosedEvent, NoteEvent, ExitEvent, EndEvent>;
+enum class TestPhase : std::uint8_t { Started = 0, Finished = 1 };
+
+// A test-framework integration said a test started or finished (docs/control-protocol.md).
+// Written after everything the command wrote before the message, before anything after it.
+struct TestEvent {
+  std::uint64_t t_ns = 0;
+  TestPhase phase = TestPhase::Started;
+  std::string test_id;            // pytest nodeid, unittest id(), gtest Suite.Name
+  std::string outcome;            // finished only: passed, failed, skipped, error, xfailed, ...
+  std::uint64_t duration_ns = 0;  // finished only: as the framework measured it (0: unknown)
+  std::uint64_t producer = 0;     // pid of the process that sent it
+  bool operator==(const TestEvent&) const = default;
+};
+
+// Output a framework captured itself for a test (pytest's "Captured stdout call"), so it never
+// reached the console streams. Kept apart from them: the console streams stay byte-equal to
+// what the console showed.
+struct CapturedEvent {
+  std::uint64_t t_ns = 0;
+  std::string test_id;
+  std::string section;  // "stdout", "stderr" or "log", optionally + " " + phase ("stdout call")
+  std::string bytes;
+  std::uint64_t producer = 0;
+  bool operator==(const CapturedEvent&) const = default;
+};
+
+using TraceEvent = std::variant<StartEvent, IoChunk, StreamClosedEvent, NoteEvent, ExitEvent,
+                                EndEvent, TestEvent, CapturedEvent>;
 
 // On-disk kind tags (stable; never reuse a number).
 enum class EventKind : std::uint8_t {
@@ -103,6 +129,8 @@ enum class EventKind : std::uint8_t {
   Note = 4,
   Exit = 5,
   End = 6,
+  Test = 7,
+  Captured = 8,
 };
 
 EventKind event_kind(const TraceEvent& event) noexcept;
