@@ -4,8 +4,10 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <iostream>
 #include <utility>
 
 #include "ctrecord/log.hpp"
@@ -19,6 +21,23 @@ std::string test_id(const ::testing::TestInfo& info) {
   id += '.';
   id += info.name();
   return id;
+}
+
+const char* outcome_of(const ::testing::TestInfo& info) {
+  const ::testing::TestResult* result = info.result();
+  if (result == nullptr) return "passed";
+  if (result->Skipped()) return "skipped";
+  if (result->Failed()) return "failed";
+  return "passed";
+}
+
+// Everything the test wrote so far must be in the capture pipes before the recorder hears
+// from us (docs/control-protocol.md).
+void flush_own_output() {
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(stdout);
+  std::fflush(stderr);
 }
 
 }  // namespace
@@ -79,6 +98,12 @@ void RecordingListener::OnTestProgramStart(const ::testing::UnitTest& unit_test)
         "RecordingListener::install() (call it after InitGoogleTest); gtest's RUN/OK lines "
         "will carry no test context");
   }
+  if (options_.use_control_channel) {
+    std::string why;
+    control_ = ControlClient::connect_from_env(&why);
+    if (!why.empty())
+      log::warning("gtest listener: no per-test contexts for ctest-record: {}", why);
+  }
   resolved_path_ = resolve_trace_path(options_.trace_path, static_cast<long>(::getpid()));
   if (!resolved_path_.empty()) {
     SessionOptions session_options;
@@ -126,6 +151,11 @@ void RecordingListener::OnTestCaseStart(const ::testing::TestCase& test_case) {
 void RecordingListener::OnTestStart(const ::testing::TestInfo& test_info) {
   // Context first, so the printer's "[ RUN      ]" line belongs to the test.
   set_context(test_id(test_info));
+  if (control_) {
+    flush_own_output();
+    control_->test_started(test_id(test_info));
+    warn_if_control_failed();
+  }
   if (printer_) printer_->OnTestStart(test_info);
 }
 
@@ -140,7 +170,20 @@ void RecordingListener::OnTestPartResult(const ::testing::TestPartResult& result
 void RecordingListener::OnTestEnd(const ::testing::TestInfo& test_info) {
   // The printer's "[       OK ]" / "[  FAILED  ]" line still belongs to the test.
   if (printer_) printer_->OnTestEnd(test_info);
+  if (control_) {
+    flush_own_output();
+    const auto elapsed_ms = test_info.result() != nullptr ? test_info.result()->elapsed_time() : 0;
+    control_->test_finished(test_id(test_info), outcome_of(test_info),
+                            static_cast<std::uint64_t>(elapsed_ms) * 1000000u);
+    warn_if_control_failed();
+  }
   set_context("");
+}
+
+void RecordingListener::warn_if_control_failed() {
+  if (!control_ || control_->usable()) return;
+  log::warning("gtest listener: {}; no more per-test contexts for ctest-record", control_->error());
+  control_.reset();
 }
 
 void RecordingListener::OnTestSuiteEnd(const ::testing::TestSuite& test_suite) {

@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "ctrecord/control_event_recorder.hpp"
+#include "ctrecord/control_server.hpp"
 #include "ctrecord/errors.hpp"
 #include "ctrecord/file_stdin.hpp"
 #include "ctrecord/io_event_sink.hpp"
@@ -25,6 +27,8 @@
 #include "ctrecord/start_metadata.hpp"
 #include "ctrecord/trace_file_writer.hpp"
 #include "ctrecord/trace_writer_host.hpp"
+
+extern char** environ;
 
 namespace ctrecord {
 
@@ -80,6 +84,21 @@ ExitEvent make_exit_event(int wait_status, const rusage& usage, std::uint64_t ex
   return exit;
 }
 
+// The command's environment with `name` set to `value` (replacing any inherited value).
+std::vector<std::string> with_variable(const std::optional<std::vector<std::string>>& base,
+                                       const std::string& name, const std::string& value) {
+  std::vector<std::string> env;
+  if (base) {
+    env = *base;
+  } else {
+    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  }
+  const std::string prefix = name + "=";
+  std::erase_if(env, [&](const std::string& entry) { return entry.starts_with(prefix); });
+  env.push_back(prefix + value);
+  return env;
+}
+
 std::string spawn_error_text(int err) {
   if (err == ENOENT) return "command not found";
   return std::strerror(err);
@@ -112,6 +131,13 @@ class SpawnCapture {
     spec.own_process_group = request_.own_process_group;
     if (request_.environment) spec.environment = &*request_.environment;
     if (request_.cwd) spec.cwd = *request_.cwd;
+    std::vector<std::string> control_env;
+    if (request_.control_channel && request_.policy.io_capture_enabled) {
+      control_.emplace();
+      control_env = with_variable(request_.environment, control::kEnvVar, control_->env_value());
+      spec.environment = &control_env;
+      spec.inherit_fds.push_back(control_->child_end());
+    }
     Pipe out_pipe, err_pipe, in_pipe;
     UniqueFd dev_null;
     std::optional<FileStdin> file_stdin;
@@ -171,6 +197,7 @@ class SpawnCapture {
 
     // The child has its ends now; keep only ours.
     dev_null.reset();
+    if (control_) control_->close_child_end();
     if (capture) {
       out_pipe.write.reset();
       err_pipe.write.reset();
@@ -257,6 +284,7 @@ class SpawnCapture {
       fds.push_back({signals_.sigchld_fd(), POLLIN, 0});
       fds.push_back({signals_.wake_fd(), POLLIN, 0});
       relays_.add_pollfds(fds);
+      if (control_) control_->add_pollfds(fds);
       const int ready = ::poll(fds.data(), fds.size(), timeout_ms);
       if (ready < 0) {
         if (errno == EINTR) continue;
@@ -278,6 +306,7 @@ class SpawnCapture {
         }
       }
       relays_.dispatch(fds);
+      if (control_) control_->dispatch(fds, control_events_);
     }
   }
 
@@ -365,6 +394,8 @@ class SpawnCapture {
   IoEventSink& sink_;
   SignalRouting& signals_;
   RelaySet relays_;
+  std::optional<ControlServer> control_;
+  ControlEventRecorder control_events_{sink_, [this] { relays_.drain_outputs(); }};
   pid_t child_ = -1;
   bool child_running_ = true;
   int wait_status_ = 0;

@@ -75,6 +75,9 @@ pid_t spawn_child(const ChildSpec& spec) {
       err = posix_spawn_file_actions_adddup2(&actions, source, target);
     }
   }
+  for (int fd : spec.inherit_fds) {
+    if (err == 0) err = posix_spawn_file_actions_adddup2(&actions, fd, fd);
+  }
   sigset_t defaults;
   sigemptyset(&defaults);
   for (int sig : spec.default_signals) sigaddset(&defaults, sig);

@@ -33,6 +33,9 @@ struct RecordRequest {
   std::optional<std::chrono::milliseconds> timeout;     // then SIGKILL (the group)
   std::optional<std::vector<std::string>> environment;  // "NAME=VALUE"; default: ours
   std::optional<std::string> cwd;                       // run there
+  // Offer the control channel (CTEST_RECORD_CONTROL, docs/control-protocol.md) so test
+  // frameworks can mark which test is running. Only when I/O is captured.
+  bool control_channel = true;
 };
 
 struct RecordResult {

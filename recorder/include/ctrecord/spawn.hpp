@@ -33,6 +33,7 @@ struct ChildSpec {
   bool own_process_group = false;     // setpgid(0, 0) in the child
   const std::vector<std::string>* environment = nullptr;  // "NAME=VALUE"; null: ours
   std::string cwd;                                        // chdir there first ("" = stay)
+  std::vector<int> inherit_fds;  // close-on-exec descriptors the child keeps, at the same number
 };
 
 // Starts the child. Returns its pid, or -errno when it could not be started (the exec failed:

@@ -20,6 +20,11 @@
 // inside that test's context. A listener merely appended with listeners().Append(...) works
 // too, but then gtest's RUN/OK lines carry no context (the test's own output still does).
 //
+// Under ctest-record: when CTEST_RECORD_CONTROL names a live control channel, the listener also
+// sends "test started" (before the RUN line) and "test finished" with the outcome and gtest's
+// elapsed time (after the OK/FAILED line) to the recorder, so `ctest-record ./my_tests` has
+// per-test contexts without an own trace (docs/control-protocol.md).
+//
 // Trace path: the constructor's ListenerOptions::trace_path; if empty, the environment variable
 // CTEST_RECORD_GTEST_TRACE; if that is unset or empty the listener records nothing (so a binary
 // can always install it and CI turns recording on). "%p" in the path is replaced by the process
@@ -32,6 +37,7 @@
 #include <optional>
 #include <string>
 
+#include "ctrecord/control_client.hpp"
 #include "ctrecord/session.hpp"
 
 namespace ctrecord::gtest {
@@ -48,6 +54,10 @@ struct ListenerOptions {
   // When the session cannot be started (trace not creatable, ...): true adds a gtest failure
   // outside any test, so RUN_ALL_TESTS() returns 1 (the tests still run); false only logs.
   bool fail_run_if_not_recording = true;
+  // Under ctest-record (CTEST_RECORD_CONTROL set): tell the recorder when each test starts and
+  // finishes, so its trace has per-test contexts and outcomes (docs/control-protocol.md).
+  // Independent of trace_path: without one, the listener only reports to ctest-record.
+  bool use_control_channel = true;
 };
 
 class RecordingListener : public ::testing::EmptyTestEventListener {
@@ -105,6 +115,9 @@ class RecordingListener : public ::testing::EmptyTestEventListener {
   std::optional<Session> session_;
   std::optional<StopReport> report_;
   std::unique_ptr<::testing::TestEventListener> printer_;
+  std::unique_ptr<ControlClient> control_;
+
+  void warn_if_control_failed();
 };
 
 // The trace path the listener would use: `explicit_path` if not empty, else the value of
