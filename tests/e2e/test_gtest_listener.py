@@ -133,6 +133,22 @@ class GtestListenerTest(RecordTestCase):
         runs = dict(runs_by_context(events, "stdout"))
         self.assertIn(b"never flushed (more of it)", runs["Output.UnterminatedLine"])
 
+    def test_under_ctest_record_the_listener_reports_each_test(self):
+        # No own trace: the listener only talks to ctest-record over the control channel.
+        env = dict(os.environ)
+        for name in ("CTEST_RECORD_GTEST_TRACE", "CTEST_CAPTURE_IO", "GTEST_COLOR"):
+            env.pop(name, None)
+        result = self.record([GTEST_FIXTURE, "--gtest_color=no"], env=env)
+        self.assertEqual(result.status, 0, result.describe())
+        _, events = self.assert_complete(result.trace)
+        self.assertEqual(self.start_event(events).get("capture_mode"), "spawn")
+        self.check_attribution(events, sorted(EXPECTED))
+        tests = self.of_kind(events, "test")
+        self.assertEqual([t["test_id"] for t in tests[::2]], [t["test_id"] for t in tests[1::2]])
+        self.assertEqual(sorted(t["test_id"] for t in tests[1::2]), sorted(EXPECTED))
+        self.assertEqual({t["outcome"] for t in tests[1::2]}, {"passed"})
+        self.assertEqual(self.stream_from_events(events, "stdout"), result.stdout)
+
     def test_plain_append_still_attributes_test_output(self):
         trace = self.path("appended.ctrace")
         result = self.run_fixture(["--ctr-append"], trace_env=trace)
