@@ -172,6 +172,7 @@ TEST(ControlChannel, BadHelloAndGarbageAreProblemsNotCrashes) {
   ControlServer server;
   RecordingHandler handler;
   std::atomic<bool> done{false};
+  std::unique_ptr<ControlClient> client;  // stays connected until the end of the test
   std::thread client_thread([&] {
     // A hello without a descriptor.
     EXPECT_GE(::send(server.child_end(), "hello", 5, 0), 0);
@@ -179,7 +180,7 @@ TEST(ControlChannel, BadHelloAndGarbageAreProblemsNotCrashes) {
     int pair[2];
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
     UniqueFd mine(pair[0]), theirs(pair[1]);
-    auto client = ControlClient::connect_to(endpoint_of(server));
+    client = ControlClient::connect_to(endpoint_of(server));
     ASSERT_TRUE(client);
     EXPECT_TRUE(client->test_started("fine"));
     // Raw garbage on a second private connection.

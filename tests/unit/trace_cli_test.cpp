@@ -69,7 +69,7 @@ TEST_F(TraceCli, EventsAsJsonLines) {
     lines.push_back(r.out.substr(pos, nl - pos));
     pos = nl + 1;
   }
-  ASSERT_EQ(lines.size(), 6u);
+  ASSERT_EQ(lines.size(), ctrtest::every_kind().size());
   EXPECT_TRUE(contains(lines[0],
                        "{\"kind\":\"start\",\"argv\":[\"python3\",\"a\\u0000b\","
                        "{\"base64\":\"//4gbm90IHV0Zjg=\"},\"\"]"))
@@ -87,11 +87,19 @@ TEST_F(TraceCli, EventsAsJsonLines) {
             "{\"kind\":\"note\",\"t_ns\":88,\"level\":\"warning\",\"text\":\"grace period "
             "expired\"}");
   EXPECT_EQ(lines[4],
+            "{\"kind\":\"test\",\"t_ns\":91,\"phase\":\"finished\",\"test_id\":"
+            "\"tests/t.py::test_a[1]\",\"outcome\":\"failed\",\"duration_ns\":12345,"
+            "\"producer\":4242}");
+  EXPECT_EQ(lines[5],
+            "{\"kind\":\"captured\",\"t_ns\":92,\"test_id\":\"tests/t.py::test_a[1]\","
+            "\"section\":\"stdout call\",\"producer\":4242,\"size\":3,\"text\":"
+            "\"o\\u0000k\"}");
+  EXPECT_EQ(lines[6],
             "{\"kind\":\"exit\",\"t_ns\":999,\"exited\":false,\"code\":-3,\"signal\":9,"
             "\"core_dumped\":true,\"status\":137,\"spawn_error\":\"spawn went wrong\","
             "\"duration_ns\":18446744073709551615,\"max_rss_kib\":-1,\"user_cpu_us\":17,"
             "\"sys_cpu_us\":1099511627776}");
-  EXPECT_EQ(lines[5],
+  EXPECT_EQ(lines[7],
             "{\"kind\":\"end\",\"t_ns\":1000,\"counters\":{\"bytes\":{\"stdin\":1,\"stdout\":2,"
             "\"stderr\":3},\"chunks\":{\"stdin\":4,\"stdout\":5,\"stderr\":6},"
             "\"dropped_chunks\":7,\"dropped_bytes\":8,\"queue_high_water\":9}}");
@@ -132,7 +140,7 @@ TEST_F(TraceCli, InfoJsonShape) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(contains(r.out,
                        "\"format_version\":1,\"complete\":true,\"error\":null,"
-                       "\"error_offset\":null,\"frames\":3,"))
+                       "\"error_offset\":null,\"frames\":4,"))
       << r.out;
   EXPECT_TRUE(contains(r.out, "\"start\":{\"argv\":["));
   EXPECT_TRUE(contains(r.out, "\"exit\":{\"t_ns\":999,"));
