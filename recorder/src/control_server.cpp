@@ -20,6 +20,7 @@ namespace ctrecord {
 namespace {
 
 constexpr std::size_t kMaxConnections = 1024;
+constexpr int kChildEndMinFd = 100;
 constexpr std::size_t kMaxFdsPerHello = 8;
 constexpr std::size_t kReadSize = 64u << 10;
 
@@ -44,6 +45,10 @@ ControlServer::ControlServer() {
                 "socketpair", "control channel");
   own_end_.reset(fds[0]);
   child_end_.reset(fds[1]);
+  // The command sees this descriptor; keep it out of the low numbers a program may expect
+  // to get from its first open() (3, 4, ...), as it would without the recorder.
+  const int high = ::fcntl(child_end_.get(), F_DUPFD_CLOEXEC, kChildEndMinFd);
+  if (high >= 0) child_end_.reset(high);
   // The command's end stays blocking for clients; only ours is non-blocking.
   const int flags = ::fcntl(child_end_.get(), F_GETFL);
   if (flags >= 0) ::fcntl(child_end_.get(), F_SETFL, flags & ~O_NONBLOCK);

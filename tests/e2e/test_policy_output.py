@@ -203,11 +203,24 @@ class SecretRedactionTest(RecordTestCase):
 
 class DescriptorTest(RecordTestCase):
 
-    def fds_of(self, r):
+    def fds_of(self, r, control_expected=None):
+        """The child's descriptors, without the control channel's (checked here: exactly the
+        one CTEST_RECORD_CONTROL names, a socket at fd >= 100, present iff expected)."""
         self.assertEqual(r.returncode, 0, r.describe())
-        return json.loads(r.stdout)["fds"]
+        listing = json.loads(r.stdout)
+        fds, control = listing["fds"], listing["control"]
+        if control_expected is None:
+            control_expected = r.trace is not None
+        if not control_expected:
+            self.assertIsNone(control, "no control channel expected")
+            return fds
+        self.assertRegex(control or "", r"^fd:\d+:\d+:\d+$")
+        fd = control.split(":")[1]
+        self.assertGreaterEqual(int(fd), 100, "control fd should stay clear of low numbers")
+        self.assertTrue(fds.pop(fd, "").startswith("socket:"), "control fd %s: %r" % (fd, fds))
+        return fds
 
-    def test_child_sees_only_0_1_2(self):
+    def test_child_sees_only_0_1_2_and_the_control_channel(self):
         direct = self.fds_of(self.run_argv(py_fixture("fd_list.py")))
         self.assertEqual(sorted(direct, key=int), ["0", "1", "2"], "baseline without the recorder")
         got = self.fds_of(self.record(py_fixture("fd_list.py")))
@@ -230,7 +243,8 @@ class DescriptorTest(RecordTestCase):
         self.assertEqual(got[str(w1)], direct[str(w1)])
 
     def test_no_recorder_pipe_kept_by_child_with_capture_off(self):
-        got = self.fds_of(self.record(py_fixture("fd_list.py"), options=["--no-capture-io"]))
+        got = self.fds_of(self.record(py_fixture("fd_list.py"), options=["--no-capture-io"]),
+                          control_expected=False)
         self.assertEqual(sorted(got, key=int), ["0", "1", "2"], "child fds: %r" % got)
 
 
