@@ -12,9 +12,9 @@
 
 #include <sys/types.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #include <cerrno>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +22,7 @@
 #include "ctrecord/errors.hpp"
 #include "ctrecord/event_codec.hpp"
 #include "ctrecord/fd_io.hpp"
+#include "ctrecord/frame_compressor.hpp"
 #include "ctrecord/trace_format.hpp"
 #include "little_endian.hpp"
 
@@ -33,10 +34,7 @@ namespace {
 // producer and context) so that no event body comes near trace_format::kMaxEventBytes.
 constexpr std::size_t kMaxIoPayloadPerEvent = 8u << 20;
 
-struct PendingFrame {
-  std::string data;  // encoded events
-  std::uint64_t events = 0;
-};
+using PendingFrame = EncodedFrame;
 
 }  // namespace
 
@@ -44,7 +42,7 @@ struct TraceFileWriter::Impl {
   UniqueFd fd;
   std::string path;
   int level = 1;
-  ZSTD_CCtx* cctx = nullptr;
+  std::optional<FrameCompressor> compressor;
   std::vector<PendingFrame> sealed;  // full frames waiting for flush_frame()
   PendingFrame current;
   std::string compressed;
@@ -54,19 +52,7 @@ struct TraceFileWriter::Impl {
   int broken_errno = 0;  // set when a failed write could not be rolled back
   bool closed = false;
   bool header_written = false;
-
-  void configure_cctx() {
-    cctx = ZSTD_createCCtx();
-    if (cctx == nullptr) throw EnvironmentError("cannot allocate a zstd compression context");
-    auto check = [](std::size_t r, const char* what) {
-      if (ZSTD_isError(r)) {
-        throw InternalError(std::string("zstd ") + what + ": " + ZSTD_getErrorName(r));
-      }
-    };
-    check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level), "compression level");
-    check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1), "checksum flag");
-    check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1), "content size flag");
-  }
+  std::size_t frame_reserve = 0;
 
   void write_or_throw(std::string_view data, std::uint64_t events_in_data) {
     if (broken_errno != 0) {
@@ -96,22 +82,26 @@ struct TraceFileWriter::Impl {
   }
 
   void write_frame(const PendingFrame& frame) {
+    try {
+      if (!compressor) compressor.emplace();
+      compressor->compress(frame.data, level, compressed);
+    } catch (...) {
+      lost += frame.events;
+      throw;
+    }
+    write_compressed(compressed, frame.events);
+  }
+
+  void write_compressed(std::string_view frame, std::uint64_t events) {
     if (!header_written) {
       try {
         write_header();
       } catch (...) {
-        lost += frame.events;
+        lost += events;
         throw;
       }
     }
-    compressed.resize(ZSTD_compressBound(frame.data.size()));
-    const std::size_t size = ZSTD_compress2(cctx, compressed.data(), compressed.size(),
-                                            frame.data.data(), frame.data.size());
-    if (ZSTD_isError(size)) {
-      lost += frame.events;
-      throw InternalError(std::string("zstd compression failed: ") + ZSTD_getErrorName(size));
-    }
-    write_or_throw(std::string_view(compressed.data(), size), frame.events);
+    write_or_throw(frame, events);
     ++frames;
   }
 
@@ -129,6 +119,7 @@ struct TraceFileWriter::Impl {
   }
 
   void append_one(const TraceEvent& event) {
+    if (current.data.empty() && frame_reserve > 0) current.data.reserve(frame_reserve);
     const std::size_t before = current.data.size();
     encode_event(event, current.data);
     add_encoded(before);
@@ -139,13 +130,6 @@ TraceFileWriter::TraceFileWriter(UniqueFd fd, std::string path, int zstd_level) 
   impl_->fd = std::move(fd);
   impl_->path = std::move(path);
   impl_->level = zstd_level;
-  try {
-    impl_->configure_cctx();
-  } catch (...) {
-    ZSTD_freeCCtx(impl_->cctx);
-    delete impl_;
-    throw;
-  }
   // A header that cannot be written (disk full, /dev/full) is not fatal here: the recording
   // goes on, the header is retried before the first frame, and that write reports the error
   // through the normal path (the command keeps running; the trace is marked incomplete).
@@ -164,7 +148,6 @@ TraceFileWriter::~TraceFileWriter() {
     } catch (...) {
     }
   }
-  ZSTD_freeCCtx(impl_->cctx);
   delete impl_;
 }
 
@@ -213,6 +196,35 @@ void TraceFileWriter::flush_frame() {
       throw;
     }
   }
+}
+
+std::vector<EncodedFrame> TraceFileWriter::take_frames() {
+  if (impl_->closed) throw InternalError("TraceFileWriter::take_frames after close");
+  std::vector<EncodedFrame> frames = std::move(impl_->sealed);
+  impl_->sealed.clear();
+  if (impl_->current.events > 0) frames.push_back(std::move(impl_->current));
+  impl_->current = PendingFrame{};
+  return frames;
+}
+
+void TraceFileWriter::write_compressed_frame(std::string_view frame, std::uint64_t events) {
+  if (impl_->closed) throw InternalError("TraceFileWriter::write_compressed_frame after close");
+  impl_->write_compressed(frame, events);
+}
+
+void TraceFileWriter::set_frame_reserve(std::size_t bytes) noexcept {
+  impl_->frame_reserve = bytes;
+}
+
+void TraceFileWriter::provide_frame_buffer(std::string buffer) noexcept {
+  if (impl_->current.data.empty() && buffer.capacity() > impl_->current.data.capacity()) {
+    buffer.clear();
+    impl_->current.data = std::move(buffer);
+  }
+}
+
+void TraceFileWriter::count_lost(std::uint64_t events) noexcept {
+  impl_->lost += events;
 }
 
 void TraceFileWriter::close() {

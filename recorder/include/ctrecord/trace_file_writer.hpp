@@ -1,11 +1,16 @@
 // TraceFileWriter: turns events into a .ctrace file (header, zstd frames, end record).
-// Single-threaded: TraceWriterHost owns one and drives it from its writer thread.
+// Single-threaded: TraceWriterHost owns one and drives it from its writer thread. Frames are
+// either compressed here (flush_frame) or taken out encoded, compressed elsewhere (a
+// FrameCompressor per thread) and handed back in order (take_frames, write_compressed_frame).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "ctrecord/frame_compressor.hpp"
 #include "ctrecord/trace_events.hpp"
 #include "ctrecord/unique_fd.hpp"
 
@@ -30,6 +35,20 @@ class TraceFileWriter {
   // writes handled). No-op when nothing is pending. Throws EnvironmentError on write failure
   // (e.g. ENOSPC); the pending events are then discarded and counted in events_lost().
   void flush_frame();
+
+  // The pending events as encoded frames (each within the format's limits), for compression
+  // elsewhere; nothing pending afterwards.
+  std::vector<EncodedFrame> take_frames();
+  // Writes one already compressed frame holding `events` events (header first if still due).
+  // Same failure handling as flush_frame().
+  void write_compressed_frame(std::string_view frame, std::uint64_t events);
+  // Capacity to reserve for each new frame (grown by doubling otherwise; a frame of N bytes
+  // would often hold 2N).
+  void set_frame_reserve(std::size_t bytes) noexcept;
+  // A buffer (empty, with capacity) for the next frame, instead of a new allocation.
+  void provide_frame_buffer(std::string buffer) noexcept;
+  // Events that never reached the writer (e.g. their compression failed elsewhere).
+  void count_lost(std::uint64_t events) noexcept;
 
   // Flushes and closes the file. Throws EnvironmentError on failure.
   void close();

@@ -17,7 +17,7 @@ inline constexpr std::uint32_t kOldestSupportedVersion = 1;
 inline constexpr std::size_t kHeaderSize = 16;  // magic + u32 version + u32 flags (0)
 
 // The writer closes a frame once this many uncompressed bytes are pending...
-inline constexpr std::size_t kFrameTargetBytes = 1u << 20;
+inline constexpr std::size_t kFrameTargetBytes = 512u << 10;
 // ...or when its oldest event has waited this long (crash-safety bound).
 inline constexpr unsigned kFrameIntervalMs = 250;
 // Hard cap on one frame's uncompressed size; the reader rejects anything larger before
