@@ -41,6 +41,10 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
       ctrecord::resolve_policy(std::getenv(ctrecord::kCaptureIoEnvVar), options.capture_io);
   request.no_stdin = options.no_stdin;
   request.grace = std::chrono::milliseconds(static_cast<long long>(options.grace_seconds * 1000.0));
+  if (options.compression_level) {
+    request.writer_options.compression_level = *options.compression_level;
+    request.writer_options.adaptive_compression = false;
+  }
   request.std_fds = std_fds;
 
   const bool default_path = !options.output;

@@ -25,7 +25,10 @@ po::options_description record_options() {
       "grace", po::value<double>()->value_name("SECONDS"),
       "after the command exits, how long to wait for processes it left behind that still hold "
       "its stdout/stderr (default 3)")(
-      "quiet,q", "no informational messages (warnings and errors still shown)")(
+      "compression-level", po::value<int>()->value_name("N"),
+      "zstd level for every frame of the trace, from -100 (fastest) to 19 (smallest). Default: "
+      "adaptive, level 1 while compression keeps up with the command, faster levels while it "
+      "falls behind")("quiet,q", "no informational messages (warnings and errors still shown)")(
       "verbose,v", "debug messages")("help,h", "show this help and exit")(
       "version", "show the version and exit");
   return desc;
@@ -94,6 +97,13 @@ RecordCliOptions parse_record_args(int argc, const char* const* argv) {
         options.grace_seconds > 86400) {
       throw ctrecord::UsageError("--grace takes a number of seconds from 0 to 86400");
     }
+  }
+  if (vm.count("compression-level")) {
+    const int level = vm["compression-level"].as<int>();
+    if (level < -100 || level > 19) {
+      throw ctrecord::UsageError("--compression-level takes a zstd level from -100 to 19");
+    }
+    options.compression_level = level;
   }
   options.quiet = vm.count("quiet") > 0;
   options.verbose = vm.count("verbose") > 0;

@@ -420,7 +420,7 @@ RecordResult record_command(const RecordRequest& request, std::unique_ptr<TraceF
   if (request.argv.empty()) throw UsageError("no command given");
   SignalRouting signals;  // before the writer thread starts, so it inherits the mask
   RecordingClock clock;
-  TraceWriterHost host(std::move(writer));
+  TraceWriterHost host(std::move(writer), request.writer_options);
   IoEventSink sink(host, clock);
   RecordResult result = SpawnCapture(request, sink, signals).run();
   result.trace_error = host.finish([&](const TraceWriterStats&) {

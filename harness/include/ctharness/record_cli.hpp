@@ -16,6 +16,7 @@ struct RecordCliOptions {
   bool no_stdin = false;
   std::optional<bool> capture_io;
   double grace_seconds = 3.0;
+  std::optional<int> compression_level;  // fixed zstd level; unset: adaptive
   bool quiet = false;
   bool verbose = false;
   bool help = false;

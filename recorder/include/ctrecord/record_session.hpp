@@ -14,6 +14,7 @@
 #include "ctrecord/std_fds.hpp"
 #include "ctrecord/stdin_feeder.hpp"
 #include "ctrecord/trace_events.hpp"
+#include "ctrecord/trace_writer_host.hpp"
 
 namespace ctrecord {
 
@@ -36,6 +37,7 @@ struct RecordRequest {
   // Offer the control channel (CTEST_RECORD_CONTROL, docs/control-protocol.md) so test
   // frameworks can mark which test is running. Only when I/O is captured.
   bool control_channel = true;
+  TraceWriterHostOptions writer_options;  // compression level, threads, queue bounds
 };
 
 struct RecordResult {
