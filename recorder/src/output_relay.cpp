@@ -1,8 +1,10 @@
 // OutputRelay: pipe -> console mirror + IoChunk.
 #include "ctrecord/output_relay.hpp"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -25,8 +27,12 @@ OutputRelay::OutputRelay(Stream stream, UniqueFd pipe_read_end, int mirror_fd, I
       buffer_(kReadSize) {}
 
 bool OutputRelay::on_readable() {
-  if (!pipe_) return false;
-  const ssize_t n = ::read(pipe_.get(), buffer_.data(), buffer_.size());
+  return read_once(buffer_.size()) > 0;
+}
+
+std::size_t OutputRelay::read_once(std::size_t limit) {
+  if (!pipe_) return 0;
+  const ssize_t n = ::read(pipe_.get(), buffer_.data(), std::min(limit, buffer_.size()));
   if (n > 0) {
     const std::string_view bytes(buffer_.data(), static_cast<std::size_t>(n));
     IoChunk chunk;
@@ -43,23 +49,39 @@ bool OutputRelay::on_readable() {
       log::debug("{} console closed (EPIPE); closing the command's pipe", stream_name(stream_));
       close("console-closed");
     }
-    return true;
+    return static_cast<std::size_t>(n);
   }
   if (n == 0) {
     close("eof");
-    return false;
+    return 0;
   }
-  if (errno == EINTR) return true;
-  if (errno == EAGAIN) return false;
+  if (errno == EINTR) return read_once(limit);
+  if (errno == EAGAIN) return 0;
   const int err = errno;
   sink_.note(NoteLevel::Error, std::string("reading the command's ") +
                                    std::string(stream_name(stream_)) + ": " + std::strerror(err));
   close("read-error");
-  return false;
+  return 0;
 }
 
 void OutputRelay::drain_available() {
   while (on_readable()) {
+  }
+}
+
+void OutputRelay::drain_present() {
+  if (!pipe_) return;
+  int present = 0;
+  if (::ioctl(pipe_.get(), FIONREAD, &present) != 0) {
+    drain_available();  // cannot count: take all
+    return;
+  }
+  // Exactly what is there now; a writer that keeps writing cannot keep us here.
+  std::size_t left = static_cast<std::size_t>(present);
+  while (left > 0) {
+    const std::size_t got = read_once(left);
+    if (got == 0) return;
+    left -= got;
   }
 }
 

@@ -395,7 +395,7 @@ class SpawnCapture {
   SignalRouting& signals_;
   RelaySet relays_;
   std::optional<ControlServer> control_;
-  ControlEventRecorder control_events_{sink_, [this] { relays_.drain_outputs(); }};
+  ControlEventRecorder control_events_{sink_, [this] { relays_.drain_present(); }};
   pid_t child_ = -1;
   bool child_running_ = true;
   int wait_status_ = 0;

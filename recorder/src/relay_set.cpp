@@ -37,6 +37,10 @@ void RelaySet::drain_outputs() {
   for (auto& relay : outputs_) relay.drain_available();
 }
 
+void RelaySet::drain_present() {
+  for (auto& relay : outputs_) relay.drain_present();
+}
+
 void RelaySet::close_outputs(const std::string& reason) {
   for (auto& relay : outputs_) relay.close(reason);
 }

@@ -61,6 +61,13 @@ class ControlChannelTest(RecordTestCase):
         result = self.record(py_fixture("control_probe.py", "env"), options=["--no-capture-io"])
         self.assertEqual(result.stdout, b"<unset>\nunusable\n")
 
+    def test_replies_keep_coming_while_another_thread_floods_the_pipe(self):
+        result = self.record(py_fixture("control_probe.py", "flood", 50), timeout=120)
+        self.assertEqual(result.status, 0, result.describe())
+        _, events = self.assert_complete(result.trace)
+        self.assertEqual(len(self.of_kind(events, "test")), 100)
+        self.assertBytesEqual(self.stream_from_events(events, "stdout"), result.stdout, "stdout")
+
     def test_nested_recorders_each_offer_their_own_channel(self):
         inner_trace = self.path("inner.ctrace")
         result = self.record([RECORD_BIN, "-q", "-o", inner_trace, "--"] +

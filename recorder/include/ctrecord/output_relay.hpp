@@ -30,10 +30,15 @@ class OutputRelay {
   bool on_readable();
   // Reads until the pipe is empty (EAGAIN) or ends; the pipe end must be non-blocking.
   void drain_available();
+  // Reads what the pipe holds right now (FIONREAD), no more: bounded even while the command
+  // keeps writing. For ordering barriers (control-channel events).
+  void drain_present();
   // Stops relaying: closes the pipe and records why.
   void close(const std::string& reason);
 
  private:
+  // One read of at most `limit` bytes; returns the bytes taken (0 at EOF, EAGAIN or error).
+  std::size_t read_once(std::size_t limit);
   // Returns false when the console reader is gone (EPIPE).
   bool mirror(std::string_view bytes);
 

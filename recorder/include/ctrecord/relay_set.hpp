@@ -26,7 +26,8 @@ class RelaySet {
 
   bool outputs_open() const;
   std::vector<Stream> open_outputs() const;
-  void drain_outputs();  // take everything already in the pipes
+  void drain_outputs();  // take everything already in the pipes, until they are empty
+  void drain_present();  // take exactly what the pipes hold now (bounded)
   void close_outputs(const std::string& reason);
   void stop_stdin(const std::string& reason);
   StdinRelay* stdin_relay() { return stdin_ ? &*stdin_ : nullptr; }
