@@ -27,7 +27,7 @@ po::options_description record_options() {
       "its stdout/stderr (default 3)")(
       "compression-level", po::value<int>()->value_name("N"),
       "zstd level for every frame of the trace, from -100 (fastest) to 19 (smallest). Default: "
-      "adaptive, level 1 while compression keeps up with the command, faster levels while it "
+      "adaptive, level 1 while compression keeps up with the command, -5 while it "
       "falls behind")("quiet,q", "no informational messages (warnings and errors still shown)")(
       "verbose,v", "debug messages")("help,h", "show this help and exit")(
       "version", "show the version and exit");
