@@ -8,6 +8,7 @@
 #include <ctime>
 #include <memory>
 
+#include "ctharness/pytest_activation.hpp"
 #include "ctharness/record_cli.hpp"
 #include "ctrecord/errors.hpp"
 #include "ctrecord/log.hpp"
@@ -46,6 +47,9 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
     request.writer_options.adaptive_compression = false;
   }
   request.std_fds = std_fds;
+  if (options.pytest_plugin && request.policy.io_capture_enabled) {
+    request.environment = ctharness::pytest_command_environment(options.command);
+  }
 
   const bool default_path = !options.output;
   const std::string path = default_path ? ctharness::default_trace_path(

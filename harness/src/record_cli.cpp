@@ -28,7 +28,11 @@ po::options_description record_options() {
       "compression-level", po::value<int>()->value_name("N"),
       "zstd level for every frame of the trace, from -100 (fastest) to 19 (smallest). Default: "
       "adaptive, level 1 while compression keeps up with the command, -5 while it "
-      "falls behind")("quiet,q", "no informational messages (warnings and errors still shown)")(
+      "falls behind")(
+      "no-pytest-plugin",
+      "when COMMAND is pytest, do not load the ctest-record pytest plugin (by default it is "
+      "added to PYTEST_PLUGINS, so the trace says which test wrote what)")(
+      "quiet,q", "no informational messages (warnings and errors still shown)")(
       "verbose,v", "debug messages")("help,h", "show this help and exit")(
       "version", "show the version and exit");
   return desc;
@@ -48,6 +52,8 @@ std::string record_help_text() {
          "Environment:\n"
          "  CTEST_CAPTURE_IO=0|1   default for --capture-io/--no-capture-io\n"
          "  CTEST_TRACE_DIR=DIR    folder for default trace paths (default ./ctest-traces)\n"
+         "  CTEST_RECORD_PYTHONPATH=DIR  folder holding the ctest_record Python package (for the\n"
+         "                         pytest plugin; default: the installed or source-tree copy)\n"
          "\n"
          "Exit status: the command's own; 128+N if it died of signal N; 127 command not found;\n"
          "126 not executable; 125 ctest-record itself failed (bad option, trace not writable, or\n"
@@ -105,6 +111,7 @@ RecordCliOptions parse_record_args(int argc, const char* const* argv) {
     }
     options.compression_level = level;
   }
+  options.pytest_plugin = vm.count("no-pytest-plugin") == 0;
   options.quiet = vm.count("quiet") > 0;
   options.verbose = vm.count("verbose") > 0;
   if (options.quiet && options.verbose) {

@@ -17,6 +17,7 @@ struct RecordCliOptions {
   std::optional<bool> capture_io;
   double grace_seconds = 3.0;
   std::optional<int> compression_level;  // fixed zstd level; unset: adaptive
+  bool pytest_plugin = true;             // activate the pytest plugin (--no-pytest-plugin)
   bool quiet = false;
   bool verbose = false;
   bool help = false;
