@@ -3,7 +3,7 @@
 // be checked byte for byte.
 //
 //   producer [--bytes N] [--kind text|random] [--write-size N] [--both] [--threads T]
-//            [--rate MBPS] [--seed S] [--report PATH] [--no-checksum]
+//            [--rate MBPS] [--seed S] [--perturb N] [--report PATH] [--no-checksum]
 //   producer --hash [FILE]          checksum of FILE (default stdin), same JSON fields
 //
 // N and sizes take K/M/G suffixes (powers of 1024). The summary is one JSON line on stderr,
@@ -25,6 +25,12 @@
 // the compressor. Text writes are whole lines: as many as fit in --write-size (at least one), so
 // --write-size 64 gives one line per write(2). Random bytes are written in exact --write-size
 // pieces. --rate paces all threads together to MBPS * 10^6 bytes per second.
+//
+// --perturb N (text only) appends " [perturbed]" to every Nth line of the pool (lines N, 2N, ...
+// counted from 1; no built-in normaliser of ctest-replay touches it). The rest of the pool is
+// the same as without it, so two runs with and without --perturb differ in a few lines per
+// 4 MiB pool cycle (the pool holds about 64,000 lines): --perturb 50000 changes one line in
+// every 4 MiB of output, 13 lines in 50 MiB.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -261,12 +267,15 @@ void append_line(std::string& out, SplitMix64& rng, std::uint64_t index) {
 }
 
 // Pool of whole lines; wrapping around always lands on a line start.
-std::string make_text_pool(std::size_t size, std::uint64_t seed) {
+std::string make_text_pool(std::size_t size, std::uint64_t seed, std::uint64_t perturb) {
   std::string pool;
   pool.reserve(size + 256);
   SplitMix64 rng{seed};
   std::uint64_t index = 0;
-  while (pool.size() < size) append_line(pool, rng, index++);
+  while (pool.size() < size) {
+    append_line(pool, rng, index++);
+    if (perturb > 0 && index % perturb == 0) pool.insert(pool.size() - 1, " [perturbed]");
+  }
   return pool;
 }
 
@@ -290,6 +299,7 @@ struct Options {
   int threads = 1;
   double rate_mbps = 0;  // 0 = unlimited
   std::uint64_t seed = 1;
+  std::uint64_t perturb = 0;  // 0 = off
   std::string report;
   bool checksum = true;
 };
@@ -338,7 +348,7 @@ Pool make_pool(const Options& opt) {
     pool.bytes = make_random_pool(kPoolSize, opt.seed);
     return pool;
   }
-  pool.bytes = make_text_pool(kPoolSize, opt.seed);
+  pool.bytes = make_text_pool(kPoolSize, opt.seed, opt.perturb);
   pool.line_starts.push_back(0);
   pool.line_sums.push_back(0);
   const auto* base = reinterpret_cast<const unsigned char*>(pool.bytes.data());
@@ -497,6 +507,8 @@ int main(int argc, char** argv) {
       if (opt.rate_mbps < 0) usage_error("bad --rate");
     } else if (arg == "--seed") {
       opt.seed = parse_size(value(), "--seed");
+    } else if (arg == "--perturb") {
+      opt.perturb = parse_size(value(), "--perturb");
     } else if (arg == "--report") {
       opt.report = value();
     } else if (arg == "--no-checksum") {
@@ -506,6 +518,7 @@ int main(int argc, char** argv) {
     }
   }
   if (opt.both && opt.report.empty()) usage_error("--both needs --report PATH");
+  if (opt.perturb > 0 && !opt.text) usage_error("--perturb is for --kind text");
 
   const Pool pool = make_pool(opt);
 

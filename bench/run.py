@@ -1,24 +1,37 @@
 #!/usr/bin/env python3
-"""Side-by-side throughput benchmark of ctest-record (issue 6, "Performance").
+"""Benchmark kit of ctest-record (issue 6, "Performance"): throughput side by side, live
+mirror latency, in-process start/stop cycles, replay diff time.
 
-Runs the same producer workloads through a bare pipe hop (`cat`), `tee`, `tee >(zstd -1)`,
-`script`, `asciinema` (when installed) and `ctest-record`, alternating the commands round by
-round so machine drift cancels, and reports MB/s, CPU seconds (user+sys of the whole process
-tree, from wait4), peak RSS (the largest process of the tree), output size and ratios, as
+Throughput: runs the same producer workloads through a bare pipe hop (`cat`), `tee`,
+`tee >(zstd -1)`, `script`, `asciinema` (when installed), `ctest-record` (adaptive zstd level)
+and `ctest-record --compression-level 1`, alternating the commands round by round so machine
+drift cancels, and reports MB/s, CPU seconds (user+sys of the whole process tree, from wait4),
+peak RSS (the largest process of the tree), output size, ratios and the zstd levels the
+recorder used (from its adaptive-compression note, `ctest-trace info --json`), as
 min/median/max over BENCH_RUNS rounds after one warm-up round. Every ctest-record trace is
 checked against the producer's checksums (`ctest-trace cat --stream S TRACE | producer --hash`).
 
+Then (after the throughput tables): the latency of a 1-byte write through a direct pipe, `cat`
+and ctest-record's live mirror (bench/latency_probe); the time of one in-process
+ctrecord::Session start/stop cycle (fixtures/start_stop_loop); the time of `ctest-trace diff`
+on two 50 MiB recordings that differ in a few lines (producer --perturb).
+
     python3 bench/run.py --build-dir build-bench [--doc docs/benchmarks.md]
+                         [--sections throughput,latency,cycle,diff] [--only WORKLOAD-TEXT]
 
 Environment: BENCH_SIZE (bytes per block workload, K/M/G suffixes; default 128M; line-write
 workloads use an eighth of it), BENCH_RUNS (default 5), BENCH_TMP (scratch folder, default a
-new folder under the build dir; files there are deleted at the end).
+new folder under the build dir; files there are deleted at the end), BENCH_LATENCY_ROUNDS
+(measured round trips per latency_probe process, default 2000), BENCH_CYCLES (start/stop
+cycles per run, default 1000), BENCH_DIFF_SIZE (default 50M), BENCH_DIFF_PERTURB (default
+50000: every 50000th line of the producer's text pool differs).
 Standard library only; Python >= 3.9.
 """
 
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import re
@@ -70,14 +83,22 @@ COMMANDS = {
     "asciinema rec -c producer FILE": (
         "asciinema rec -q --overwrite -c '{P}' {OUT} >/dev/null", "asciinema"),
     "ctest-record -o FILE -- producer": ("{R} -q -o {OUT} -- {P} >/dev/null", None),
+    "ctest-record --compression-level 1 -o FILE -- producer": (
+        "{R} -q --compression-level 1 -o {OUT} -- {P} >/dev/null", None),
 }
-REC = "ctest-record -o FILE -- producer"
+REC = "ctest-record -o FILE -- producer"  # the default: adaptive zstd level
+REC_FIXED = "ctest-record --compression-level 1 -o FILE -- producer"
+RECORDERS = (REC, REC_FIXED)
+ZSTD = "producer | tee >(zstd -1)"
+ADAPTIVE_NOTE = re.compile(r"compression fell behind the command: (\d+) of (\d+) frames were "
+                           r"written at faster zstd levels \((.*)\) instead of level (-?\d+)")
 
 
-def run_once(shell_cmd, err_path, rss_path):
+def run_once(shell_cmd, err_path, rss_path, ok_codes=(0,)):
     """Runs one command line under bash; returns wall seconds, CPU seconds, max RSS in KiB.
 
-    stderr goes to err_path (/dev/null when the producer writes data there)."""
+    stderr goes to err_path (/dev/null when the producer writes data there). An exit status
+    outside ok_codes raises RuntimeError."""
     with open(err_path, "wb") as err:
         t0 = time.perf_counter()
         # /usr/bin/time only for the peak RSS: wait4's own ru_maxrss would include this Python
@@ -87,7 +108,7 @@ def run_once(shell_cmd, err_path, rss_path):
         _, status, ru = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
+    if proc.returncode not in ok_codes:
         detail = ""
         if err_path != os.devnull:
             with open(err_path, errors="replace") as f:
@@ -120,19 +141,298 @@ def stats(values):
     return min(values), statistics.median(values), max(values)
 
 
+def zstd_levels(ctest_trace, trace):
+    """Frames per zstd level of one trace, from its adaptive-compression note (if any).
+
+    Without the note every frame was written at the configured level; `frames` from
+    `ctest-trace info --json` then counts them plus the last frame (exit and end events),
+    which the note does not count either."""
+    info = json.loads(subprocess.run([ctest_trace, "info", "--json", trace], check=True,
+                                     capture_output=True, text=True).stdout)
+    for note in info.get("notes") or []:
+        m = ADAPTIVE_NOTE.search(note.get("text", ""))
+        if m:
+            faster, total, detail, base = (int(m.group(1)), int(m.group(2)), m.group(3),
+                                           int(m.group(4)))
+            levels = {base: total - faster}
+            for level, frames in re.findall(r"level (-?\d+): (\d+)", detail):
+                levels[int(level)] = levels.get(int(level), 0) + int(frames)
+            return levels, True
+    return {None: max(info["frames"] - 1, 0)}, False  # None: the configured level
+
+
+def describe_levels(per_run, configured):
+    """'1 (45%), -5 (55%) of 1190 frames; faster levels in 5 of 5 runs' for a table cell."""
+    total = {}
+    behind_runs = 0
+    for levels, behind in per_run:
+        behind_runs += behind
+        for level, frames in levels.items():
+            level = configured if level is None else level
+            total[level] = total.get(level, 0) + frames
+    frames = sum(total.values())
+    if not frames:
+        return "-"
+    if len(total) == 1:
+        return "%d throughout" % next(iter(total))
+    mix = ", ".join("%d (%.0f%%)" % (level, 100.0 * n / frames)
+                    for level, n in sorted(total.items(), reverse=True))
+    return "%s of %d frames; faster levels in %d of %d runs" % (mix, frames, behind_runs,
+                                                                len(per_run))
+
+
+def cell(text):
+    """Text for a Markdown table cell: GFM splits cells at every unescaped `|`, code or not."""
+    return text.replace("|", "\\|")
+
+
+def percentile(sorted_values, q):
+    """Nearest-rank percentile of an ascending list (as latency_probe computes it)."""
+    rank = max(1, min(len(sorted_values), math.ceil(q * len(sorted_values))))
+    return sorted_values[rank - 1]
+
+
+def latency_section(say, tools, tmp, runs, failures):
+    """Section 1: added latency of the live mirror for 1-byte writes (bench/latency_probe)."""
+    probe, recorder, ctest_trace = tools["latency_probe"], tools["ctest-record"], \
+        tools["ctest-trace"]
+    rounds = int(os.environ.get("BENCH_LATENCY_ROUNDS", "2000"))
+    warmup = 100
+    trace = os.path.join(tmp, "latency.ctrace")
+    child = [probe, "--child", "--side-fd", "{fd}"]
+    paths = [
+        ("direct pipe (no hop)", child),
+        ("via `cat`", ["sh", "-c", "%s --child --side-fd {fd} | cat" % probe]),
+        ("via `ctest-record`", [recorder, "-q", "-o", trace, "--"] + child),
+    ]
+    samples = {name: [] for name, _ in paths}
+    commands = {}
+    print("== live mirror latency (%d rounds x %d runs per path)" % (rounds, runs),
+          file=sys.stderr, flush=True)
+    expected = bytes(ord("a") + i % 26 for i in range(warmup + rounds))
+    for rnd in range(runs):
+        order = paths[rnd % len(paths):] + paths[:rnd % len(paths)]
+        for name, cmd in order:
+            argv = [probe, "--rounds", str(rounds), "--warmup", str(warmup), "--samples",
+                    os.path.join(tmp, "latency-samples"), "--"] + cmd
+            commands[name] = argv
+            proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True)
+            if proc.returncode != 0:
+                raise RuntimeError("exit %d: %s\n%s" % (proc.returncode, " ".join(argv),
+                                                        proc.stderr.decode(errors="replace")))
+            with open(os.path.join(tmp, "latency-samples")) as f:
+                samples[name].extend(int(line) for line in f if line.strip())
+            if cmd[0] == recorder:
+                got = subprocess.run([ctest_trace, "cat", "--stream", "stdout", trace],
+                                     check=True, capture_output=True).stdout
+                if got != expected:
+                    failures.append("latency, run %d: the trace's stdout has %d bytes, not the "
+                                    "%d the probe's child wrote (or they differ)"
+                                    % (rnd, len(got), len(expected)))
+                os.unlink(trace)
+        print("  run %d/%d done" % (rnd + 1, runs), file=sys.stderr, flush=True)
+
+    def short(argv):
+        text = " ".join("'%s'" % a if " " in a else a for a in argv)
+        for path, name in ((probe, "latency_probe"), (recorder, "ctest-record"),
+                           (trace, "T"), (os.path.join(tmp, "latency-samples"), "S")):
+            text = text.replace(path, name)
+        return text
+
+    say("")
+    say("### Live mirror latency: 1-byte writes")
+    say("")
+    say("`bench/latency_probe` (see its header): per round the parent sends \"go\" on a socket "
+        "inherited by the child (`{fd}` is replaced by its number), the child takes "
+        "CLOCK_MONOTONIC and writes one byte to its stdout, which reaches the parent through "
+        "the path measured; the parent takes the time on arrival. One round at a time "
+        "(nothing batches), %d warm-up rounds then %d measured rounds per process, %d "
+        "processes per path (paths alternate); the table pools all %d measured rounds per path."
+        % (warmup, rounds, runs, rounds * runs))
+    say("")
+    say("| path | min µs | median µs | p99 µs | max µs | command |")
+    say("| --- | --- | --- | --- | --- | --- |")
+    summary = {}
+    for name, _ in paths:
+        v = sorted(samples[name])
+        summary[name] = (v[0] / 1e3, statistics.median(v) / 1e3, percentile(v, 0.99) / 1e3,
+                         v[-1] / 1e3)
+        say("| %s | %.1f | %.1f | %.1f | %.1f | `%s` |" % (
+            (name,) + summary[name] + (cell(short(commands[name])),)))
+    rec, cat, direct = (summary["via `ctest-record`"], summary["via `cat`"],
+                        summary["direct pipe (no hop)"])
+    say("")
+    say("T: the trace; S: the file of measured latencies (ns, one a line) that run.py pools.")
+    say("")
+    say("- ctest-record's added latency over `cat`: median %+.1f µs, p99 %+.1f µs "
+        "(over the direct pipe: median %+.1f µs, p99 %+.1f µs)"
+        % (rec[1] - cat[1], rec[2] - cat[2], rec[1] - direct[1], rec[2] - direct[2]))
+    bad = [f for f in failures if f.startswith("latency,")]
+    say("- every ctest-record trace holds exactly the %d bytes the child wrote, in order: %s"
+        % (warmup + rounds, "**FAILED**: " + "; ".join(bad) if bad else "ok (%d traces)" % runs))
+
+
+def cycle_section(say, tools, tmp, runs, failures):
+    """Section 2: cost of one in-process Session start/stop cycle (fixtures/start_stop_loop)."""
+    loop = tools["start_stop_loop"]
+    cycles = int(os.environ.get("BENCH_CYCLES", "1000"))
+    trace = os.path.join(tmp, "cycle.ctrace")
+    argv = [loop, str(cycles), trace]
+    per_cycle = []
+    print("== in-process start/stop cycles (%d x %d runs)" % (cycles, runs), file=sys.stderr,
+          flush=True)
+    for rnd in range(runs + 1):
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        m = re.search(r"us_per_cycle=([0-9.]+)", proc.stdout)
+        if proc.returncode != 0 or not m:
+            failures.append("start/stop cycles, run %d: exit %d: %s" % (
+                rnd, proc.returncode, proc.stderr.strip()[-500:]))
+            continue
+        if rnd > 0:
+            per_cycle.append(float(m.group(1)))
+    say("")
+    say("### In-process capture: one `ctrecord::Session` start/stop cycle")
+    say("")
+    say("`fixtures/start_stop_loop/start_stop_loop %d T </dev/null` (the fixture of "
+        "ci/check-fd-leaks): one warm-up cycle, then %d cycles, each `Session::start` (trace "
+        "file created, pipes over fds 0/1/2, relay and writer threads, start metadata), one "
+        "line to stdout and one to stderr, `stop()` (fds restored, trace finished); the "
+        "fixture prints the time per cycle. %d runs after one warm-up run."
+        % (cycles, cycles, runs))
+    say("")
+    if per_cycle:
+        lo, mid, hi = stats(per_cycle)
+        say("| cycles per run | µs per cycle min / median / max | cycles per second (median) |")
+        say("| --- | --- | --- |")
+        say("| %d | %.0f / %.0f / %.0f | %.0f |" % (cycles, lo, mid, hi, 1e6 / mid))
+    bad = [f for f in failures if f.startswith("start/stop cycles,")]
+    if bad:
+        say("")
+        say("- **FAILED**: " + "; ".join(bad))
+
+
+def diff_section(say, tools, tmp, runs, failures):
+    """Section 3: `ctest-trace diff` of two 50 MiB recordings that differ in a few lines."""
+    producer, recorder, ctest_trace = tools["producer"], tools["ctest-record"], \
+        tools["ctest-trace"]
+    size = parse_size(os.environ.get("BENCH_DIFF_SIZE", "50M"))
+    perturb = int(os.environ.get("BENCH_DIFF_PERTURB", "50000"))
+    print("== replay diff of two %s recordings" % human(size), file=sys.stderr, flush=True)
+    a, b = os.path.join(tmp, "diff-a.ctrace"), os.path.join(tmp, "diff-b.ctrace")
+    report = os.path.join(tmp, "diff-producer.json")
+    pa = "producer --bytes %d --write-size 64K" % size
+    pb = pa + " --perturb %d" % perturb
+    for trace, pcmd in ((a, pa), (b, pb)):
+        subprocess.run(["bash", "-c", "%s -q -o %s -- %s --report %s >/dev/null"
+                        % (recorder, trace, pcmd.replace("producer", producer, 1), report)],
+                       check=True, stdin=subprocess.DEVNULL)
+        with open(report) as f:
+            problems = check_trace(producer, ctest_trace, trace, json.load(f))
+        if problems:
+            failures.append("diff, recording %s: %s" % (os.path.basename(trace),
+                                                        "; ".join(problems)))
+    ta, tb = os.path.join(tmp, "diff-a.txt"), os.path.join(tmp, "diff-b.txt")
+    for trace, text in ((a, ta), (b, tb)):
+        with open(text, "wb") as f:
+            subprocess.run([ctest_trace, "cat", "--stream", "stdout", trace], check=True,
+                           stdout=f)
+    with open(tb, "rb") as f:
+        changed = f.read().count(b" [perturbed]\n")
+
+    out = os.path.join(tmp, "diff-out")
+    # name -> (shell command, display, exit statuses that mean "worked")
+    cmds = [
+        ("ctest-trace diff A B", "%s diff %s %s >%s" % (ctest_trace, a, b, out),
+         "`ctest-trace diff A B`", (1,)),
+        ("ctest-trace diff A A", "%s diff %s %s >%s" % (ctest_trace, a, a, out),
+         "`ctest-trace diff A A`", (0,)),
+        ("diff -u a.txt b.txt", "diff -u %s %s >%s" % (ta, tb, out),
+         "`diff -u a.txt b.txt` (GNU diff of the raw streams, for scale)", (1,)),
+    ]
+    samples = {name: [] for name, *_ in cmds}
+    outputs = {}
+    for rnd in range(runs + 1):
+        order = cmds[rnd % len(cmds):] + cmds[:rnd % len(cmds)]
+        for name, shell, _, ok in order:
+            try:
+                wall, cpu_s, rss = run_once(shell, os.path.join(tmp, "stderr"),
+                                            os.path.join(tmp, "rss"), ok_codes=ok)
+            except RuntimeError as e:
+                failures.append("diff, %s: %s" % (name, str(e).strip()[:500]))
+                continue
+            if rnd > 0:
+                samples[name].append((wall, cpu_s, rss))
+            with open(out, "rb") as f:
+                outputs[name] = f.read()
+        print("  round %d/%d done" % (rnd, runs), file=sys.stderr, flush=True)
+
+    say("")
+    say("### Replay diff of two %s recordings" % human(size))
+    say("")
+    say("Recorded with `ctest-record -q -o A -- %s` and `ctest-record -q -o B -- %s`: B has "
+        "\" [perturbed]\" appended to every %dth line of the producer's 4 MiB text pool, %d "
+        "changed lines in %s, and its longer lines fill the size a line or two earlier, so "
+        "the ends differ too (one more hunk). `ctest-trace diff` loads both traces, applies "
+        "the built-in normalisers to both streams and diffs them (unified diff, at most 200 "
+        "lines shown, exit status 1); `diff A A` is the same work without differences. "
+        "a.txt and b.txt are `ctest-trace cat --stream stdout A` and B. Both traces checked "
+        "byte for byte against the producer. %d runs after one warm-up run, commands "
+        "alternating." % (pa, pb, perturb, changed, human(size), runs))
+    say("")
+    say("| command | wall s min / median / max | CPU s (median) | peak RSS | diff output |")
+    say("| --- | --- | --- | --- | --- |")
+    for name, _, display, _ in cmds:
+        if not samples[name]:
+            say("| %s | failed | - | - | - |" % display)
+            continue
+        lo, mid, hi = stats([x[0] for x in samples[name]])
+        text = outputs.get(name, b"").decode(errors="replace")
+        hunks = len(re.findall(r"^@@", text, re.M))
+        cut = re.search(r"^\.\.\. (\d+) more diff lines cut", text, re.M)
+        lines_out = text.count("\n")
+        detail = "%s, %d line%s, %d hunks%s" % (
+            human(len(text.encode())), lines_out, "" if lines_out == 1 else "s", hunks,
+            ", %s more lines cut" % cut.group(1) if cut else "")
+        say("| %s | %.2f / %.2f / %.2f | %.2f | %.1f MiB | %s |" % (
+            display, lo, mid, hi, statistics.median([x[1] for x in samples[name]]),
+            max(x[2] for x in samples[name]) / 1024.0, detail))
+    bad = [f for f in failures if f.startswith("diff,")]
+    say("")
+    say("- trace sizes: A %s, B %s; lossless check of both recordings: %s" % (
+        human(os.path.getsize(a)), human(os.path.getsize(b)),
+        "**FAILED**: " + "; ".join(bad) if bad else "ok"))
+    for path in (a, b, ta, tb, out):
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+SECTIONS = ("throughput", "latency", "cycle", "diff")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build-dir", default="build-bench")
     ap.add_argument("--doc", help="replace the generated block of this Markdown file")
     ap.add_argument("--results", help="also write the Markdown results here")
-    ap.add_argument("--only", help="run only workloads whose name contains this text")
+    ap.add_argument("--only", help="run only throughput workloads whose name contains this text")
+    ap.add_argument("--sections", default=",".join(SECTIONS),
+                    help="comma-separated subset of %s (default: all)" % ",".join(SECTIONS))
     opts = ap.parse_args()
+    sections = [x.strip() for x in opts.sections.split(",") if x.strip()]
+    for x in sections:
+        if x not in SECTIONS:
+            sys.exit("run.py: unknown section %r (choose from %s)" % (x, ", ".join(SECTIONS)))
 
     build = os.path.abspath(opts.build_dir)
     producer = os.path.join(build, "bench", "producer")
     recorder = os.path.join(build, "harness", "ctest-record")
     ctest_trace = os.path.join(build, "harness", "ctest-trace")
-    for path in (producer, recorder, ctest_trace):
+    tools = {
+        "producer": producer, "ctest-record": recorder, "ctest-trace": ctest_trace,
+        "latency_probe": os.path.join(build, "bench", "latency_probe"),
+        "start_stop_loop": os.path.join(build, "fixtures", "start_stop_loop", "start_stop_loop"),
+    }
+    for path in tools.values():
         if not os.access(path, os.X_OK):
             sys.exit("run.py: %s missing; build first (make bench)" % path)
 
@@ -149,13 +449,15 @@ def main():
                  size, [c for c in all_tools if not c.startswith("asciinema")]),
         Workload("text, 64 KiB writes, rate-limited to 50 MB/s",
                  ["--write-size", "64K", "--rate", "50"], rate_size,
-                 ["producer | cat", "producer | tee >(zstd -1)", REC]),
+                 ["producer | cat", ZSTD, REC, REC_FIXED]),
         Workload("text, 64 B lines, 4 threads, stdout+stderr alternating",
                  ["--write-size", "64", "--threads", "4", "--both"], line_size,
-                 ["producer >/dev/null", "producer | cat", REC]),
+                 ["producer >/dev/null", "producer | cat", REC, REC_FIXED]),
     ]
     if opts.only:
         workloads = [w for w in workloads if opts.only in w.name]
+    if "throughput" not in sections:
+        workloads = []
 
     tmp = os.environ.get("BENCH_TMP") or tempfile.mkdtemp(prefix="bench-", dir=build)
     os.makedirs(tmp, exist_ok=True)
@@ -186,6 +488,7 @@ def main():
         pcmd = "%s --bytes %d %s --report %s" % (producer, wl.size, " ".join(wl.args),
                                                 report_path)
         samples = {c: [] for c in cmds}
+        levels = {c: [] for c in cmds if c in RECORDERS}
         sizes = {}
         reports = {}
         print("== %s (%s)" % (wl.name, human(wl.size)), file=sys.stderr, flush=True)
@@ -205,11 +508,14 @@ def main():
                     samples[c].append((wall, cpu_s, rss, report["bytes"]))
                 if os.path.exists(out):
                     sizes[c] = os.path.getsize(out)
-                if c == REC:
+                if c in RECORDERS:
                     problems = check_trace(producer, ctest_trace, out, report)
                     if problems:
-                        failures.append("%s, round %d: %s" % (wl.name, rnd, "; ".join(problems)))
+                        failures.append("%s, round %d, %s: %s" % (wl.name, rnd, c,
+                                                                  "; ".join(problems)))
                     reports[c] = report
+                    if rnd > 0:
+                        levels[c].append(zstd_levels(ctest_trace, out))
                 if os.path.exists(out):
                     os.unlink(out)
             print("  round %d/%d done" % (rnd, runs), file=sys.stderr, flush=True)
@@ -220,8 +526,8 @@ def main():
         say("Producer: `producer --bytes %d %s`." % (wl.size, " ".join(wl.args)))
         say("")
         say("| command | MB/s min / median / max | wall s (median) | CPU s (median) "
-            "| peak RSS | output | output / input | MB/s vs `cat` hop |")
-        say("| --- | --- | --- | --- | --- | --- | --- | --- |")
+            "| peak RSS | output | output / input | MB/s vs `cat` hop | zstd level(s) |")
+        say("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         med = {}
         for c in cmds:
             walls = [s[0] for s in samples[c]]
@@ -234,31 +540,46 @@ def main():
                 "bytes": nbytes,
             }
             out_size = sizes.get(c)
-            name = c + (" (zstd level 1, the recorder's fixed level)" if c == REC else "")
             med[c]["out"] = out_size
-            say("| `%s` | %.0f / %.0f / %.0f | %.3f | %.3f | %.1f MiB | %s | %s | %s |" % (
-                name, mbs[0], med[c]["mbs"], mbs[-1], statistics.median(walls), med[c]["cpu"],
+            if c == REC:
+                level_cell = "adaptive: " + describe_levels(levels[c], 1)
+            elif c == REC_FIXED:
+                level_cell = "fixed: " + describe_levels(levels[c], 1)
+            else:
+                level_cell = "1" if c == ZSTD else "-"
+            say("| `%s` | %.0f / %.0f / %.0f | %.3f | %.3f | %.1f MiB | %s | %s | %s | %s |" % (
+                cell(c), mbs[0], med[c]["mbs"], mbs[-1], statistics.median(walls), med[c]["cpu"],
                 med[c]["rss"] / 1024.0, human(out_size) if out_size is not None else "-",
                 "%.3f" % (out_size / nbytes) if out_size is not None else "-",
                 "%.2fx" % (med[c]["mbs"] / med["producer | cat"]["mbs"])
-                if "producer | cat" in med else "-"))
+                if "producer | cat" in med else "-", level_cell))
         # Ratios the issue sets targets for.
         notes = []
         if REC in med:
             r = med[REC]
-            if "producer | tee >(zstd -1)" in med:
-                z = med["producer | tee >(zstd -1)"]
+            if ZSTD in med:
+                z = med[ZSTD]
                 notes.append("ctest-record / `tee >(zstd -1)` throughput: %.2fx"
                              % (r["mbs"] / z["mbs"]))
                 if r["out"] and z["out"]:
                     notes.append("trace size / `zstd -1` size: %.3f" % (r["out"] / z["out"]))
+                if REC_FIXED in med:
+                    f_ = med[REC_FIXED]
+                    notes.append("ctest-record --compression-level 1 / `tee >(zstd -1)` "
+                                 "throughput: %.2fx" % (f_["mbs"] / z["mbs"]))
+                    if f_["out"] and z["out"]:
+                        notes.append("--compression-level 1 trace size / `zstd -1` size: %.3f"
+                                     % (f_["out"] / z["out"]))
             if "producer | cat" in med:
                 c_ = med["producer | cat"]
                 notes.append("ctest-record / `cat` hop throughput: %.2fx" % (r["mbs"] / c_["mbs"]))
-                if "producer | tee >(zstd -1)" in med:
+                if REC_FIXED in med:
+                    notes.append("ctest-record --compression-level 1 / `cat` hop throughput: "
+                                 "%.2fx" % (med[REC_FIXED]["mbs"] / c_["mbs"]))
+                if ZSTD in med:
                     # cat + zstd CPU on the same bytes ~ the tee|zstd pipeline's CPU.
                     notes.append("ctest-record CPU / `tee >(zstd -1)` pipeline CPU: %.2fx"
-                                 % (r["cpu"] / med["producer | tee >(zstd -1)"]["cpu"]))
+                                 % (r["cpu"] / med[ZSTD]["cpu"]))
             for other in ("script -q -c producer FILE", "asciinema rec -c producer FILE"):
                 if other in med:
                     notes.append("ctest-record / %s throughput: %.1fx"
@@ -275,7 +596,15 @@ def main():
         say("- lossless check of every ctest-record trace against the producer's %s: %s" % (
             "XXH64 per stream" if "--threads" not in wl.args else
             "byte counts and sums of line hashes per stream",
-            "**FAILED**: " + "; ".join(lossless) if lossless else "ok (%d traces)" % (runs + 1)))
+            "**FAILED**: " + "; ".join(lossless) if lossless else "ok (%d traces)"
+            % ((runs + 1) * len([c for c in cmds if c in RECORDERS]))))
+
+    if "latency" in sections:
+        latency_section(say, tools, tmp, runs, failures)
+    if "cycle" in sections:
+        cycle_section(say, tools, tmp, runs, failures)
+    if "diff" in sections:
+        diff_section(say, tools, tmp, runs, failures)
 
     shutil.rmtree(tmp, ignore_errors=True) if not os.environ.get("BENCH_TMP") else None
     text = "\n".join(lines) + "\n"
@@ -295,7 +624,7 @@ def main():
             f.write(doc)
         print("run.py: updated %s" % opts.doc, file=sys.stderr)
     if failures:
-        print("run.py: LOSSLESS CHECK FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
+        print("run.py: CHECK FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1
     return 0
 
