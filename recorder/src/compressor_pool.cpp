@@ -3,6 +3,7 @@
 #include "ctrecord/compressor_pool.hpp"
 
 #include <exception>
+#include <system_error>
 
 namespace ctrecord {
 
@@ -24,19 +25,20 @@ std::string take_spare(std::vector<std::string>& spares) {
 }
 }  // namespace
 
-CompressorPool::CompressorPool(unsigned workers) {
-  if (workers == 0) workers = 1;
-  threads_.reserve(workers);
-  try {
-    for (unsigned i = 0; i < workers; ++i) threads_.emplace_back([this] { run_worker(); });
-  } catch (...) {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
+CompressorPool::CompressorPool(unsigned workers) : max_workers_(workers ? workers : 1) {}
+
+void CompressorPool::start_workers() {
+  // Lazily, at the first frame: a short capture (an in-process start/stop cycle, a command
+  // that prints a line) never pays for the threads. If a thread cannot be started, the ones
+  // that did carry on (at least one is needed).
+  threads_.reserve(max_workers_);
+  for (unsigned i = 0; i < max_workers_; ++i) {
+    try {
+      threads_.emplace_back([this] { run_worker(); });
+    } catch (const std::system_error&) {
+      if (threads_.empty()) throw;
+      break;
     }
-    work_.notify_all();
-    for (auto& t : threads_) t.join();
-    throw;
   }
 }
 
@@ -50,6 +52,7 @@ CompressorPool::~CompressorPool() {
 }
 
 void CompressorPool::submit(EncodedFrame frame, int level) {
+  if (threads_.empty()) start_workers();
   auto job = std::make_shared<Job>();
   job->input = std::move(frame);
   job->level = level;

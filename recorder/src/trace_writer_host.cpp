@@ -34,6 +34,11 @@ constexpr std::size_t kTypicalLastEvent = 256u << 10;
 // zstd level while compression is behind (see choose_level).
 constexpr int kBehindLevel = -5;
 
+// Frames smaller than this are compressed on the writer thread when no other frame is in
+// flight (the usual case for a quiet command, and the last frame of every trace): cheaper
+// than a hand-off, and a short capture never starts the pool's threads.
+constexpr std::size_t kInlineFrameBytes = 64u << 10;
+
 constexpr auto kInFlightPoll = std::chrono::milliseconds(2);
 }  // namespace
 
@@ -153,6 +158,21 @@ void TraceWriterHost::write_ready(bool wait_for_all) {
   }
 }
 
+void TraceWriterHost::compress_inline(EncodedFrame frame) {
+  CompressedFrame out;
+  out.events = frame.events;
+  out.input_bytes = frame.data.size();
+  out.level = options_.compression_level;
+  try {
+    if (!inline_compressor_) inline_compressor_.emplace();
+    inline_compressor_->compress(frame.data, out.level, out.data);
+  } catch (const std::exception& e) {
+    out.data.clear();
+    out.error = e.what();
+  }
+  write_compressed(std::move(out));
+}
+
 void TraceWriterHost::submit_pending() {
   std::vector<EncodedFrame> frames = writer_->take_frames();
   for (auto& frame : frames) {
@@ -165,6 +185,10 @@ void TraceWriterHost::submit_pending() {
     if (failed_.load()) {
       dropped_events_.fetch_add(frame.events);
       writer_->count_lost(frame.events);
+      continue;
+    }
+    if (pool_->in_flight() == 0 && frame.data.size() < kInlineFrameBytes) {
+      compress_inline(std::move(frame));
       continue;
     }
     pool_->submit(std::move(frame), choose_level());

@@ -31,7 +31,7 @@ struct CompressedFrame {
 
 class CompressorPool {
  public:
-  explicit CompressorPool(unsigned workers);  // at least one
+  explicit CompressorPool(unsigned workers);  // at least one; started at the first submit
   ~CompressorPool();                          // finishes the jobs already submitted
   CompressorPool(const CompressorPool&) = delete;
   CompressorPool& operator=(const CompressorPool&) = delete;
@@ -43,7 +43,7 @@ class CompressorPool {
   std::optional<CompressedFrame> pop_ready();
   // The oldest frame, waiting for it. Requires in_flight() > 0.
   CompressedFrame pop_oldest();
-  unsigned workers() const noexcept { return static_cast<unsigned>(threads_.size()); }
+  unsigned workers() const noexcept { return max_workers_; }
 
   // Buffer recycling, so frames reuse a few big buffers instead of churning the allocator
   // (steady memory, no page faults per frame): an empty string with capacity when one is
@@ -60,6 +60,9 @@ class CompressorPool {
     CompressedFrame output;
   };
   void run_worker();
+  void start_workers();
+
+  unsigned max_workers_;
 
   mutable std::mutex mutex_;
   std::condition_variable work_;           // a job was submitted, or stopping

@@ -74,6 +74,7 @@ class TraceWriterHost {
   void submit_pending();                // pending events -> pool (writing finished frames first)
   void write_ready(bool wait_for_all);  // finished frames -> file, in order
   void write_compressed(CompressedFrame frame);
+  void compress_inline(EncodedFrame frame);
   int choose_level() const;
   void note_adaptive_levels(std::uint64_t t_ns);
   void flush_frame();
@@ -82,8 +83,9 @@ class TraceWriterHost {
   std::unique_ptr<TraceFileWriter> writer_;
   std::string path_;
   TraceWriterHostOptions options_;
-  std::unique_ptr<CompressorPool> pool_;       // writer thread only
-  std::map<int, std::uint64_t> level_frames_;  // writer thread only until joined
+  std::unique_ptr<CompressorPool> pool_;              // writer thread only
+  std::optional<FrameCompressor> inline_compressor_;  // writer thread only
+  std::map<int, std::uint64_t> level_frames_;         // writer thread only until joined
   BoundedQueue<TraceEvent> queue_;
   std::atomic<bool> failed_{false};
   std::atomic<std::uint64_t> dropped_events_{0};
