@@ -248,6 +248,9 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
     throw ctrecord::UsageError("'-- COMMAND' replays exactly one trace; " +
                                std::to_string(traces.size()) + " were given");
   }
+  if (options.artifact_dir && !options.verdict_out) {
+    ctharness::prepare_artifact_dir(*options.artifact_dir);  // fail before replaying anything
+  }
   ctreplay::ReplayOptions replay = options.replay;
   replay.diff.color = !options.verdict_out && ::isatty(1) == 1;
   const unsigned jobs =
@@ -296,6 +299,7 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
   }
   if (options.json_path) write_text_file(*options.json_path, ctreplay::json_report(verdicts));
   if (options.junit_path) write_text_file(*options.junit_path, ctreplay::junit_report(verdicts));
+  if (options.artifact_dir) ctharness::write_replay_artifacts(*options.artifact_dir, verdicts);
   int interrupted = 0;
   for (const auto& verdict : verdicts) {
     if (verdict.interrupted_by != 0) interrupted = verdict.interrupted_by;

@@ -39,6 +39,9 @@ po::options_description replay_options() {
       "list-normalizers", "print the built-in normalisers and exit")(
       "json", po::value<std::string>()->value_name("FILE"), "write a JSON report")(
       "junit", po::value<std::string>()->value_name("FILE"), "write a JUnit XML report")(
+      "artifact-dir", po::value<std::string>()->value_name("DIR"),
+      "write DIR/summary.json (the JSON report), DIR/junit.xml and, for each regressed trace, "
+      "the replay's own trace (created if missing)")(
       "update", "accept the new behaviour: rewrite a differing trace from this run")(
       "keep-old", "with --update: keep the previous trace as TRACE.old")(
       "jobs,j", po::value<unsigned>()->value_name("N"), "replay N traces at once (default: cores)")(
@@ -152,6 +155,11 @@ ReplayCliOptions parse_replay_args(int argc, const char* const* argv) {
   if (r.keep_old && !r.update) throw ctrecord::UsageError("--keep-old goes with --update");
   if (vm.count("json")) options.json_path = vm["json"].as<std::string>();
   if (vm.count("junit")) options.junit_path = vm["junit"].as<std::string>();
+  if (vm.count("artifact-dir")) {
+    options.artifact_dir = vm["artifact-dir"].as<std::string>();
+    if (options.artifact_dir->empty()) throw ctrecord::UsageError("--artifact-dir needs a folder");
+    r.keep_regressed_in = *options.artifact_dir;
+  }
   if (vm.count("jobs")) {
     options.jobs = vm["jobs"].as<unsigned>();
     if (options.jobs == 0) throw ctrecord::UsageError("--jobs takes a number from 1 up");

@@ -74,6 +74,7 @@ std::string info_json(const TraceSummary& s) {
     json.end_object();
   }
   json.end_object();
+  if (!s.tests.empty()) write_tests_json(json, s.tests);
   json.key("notes").begin_array();
   for (const auto& note : s.notes) {
     json.begin_object();
@@ -141,6 +142,7 @@ std::string info_text(const TraceSummary& s) {
                     st.recorder_pid, st.child_pid, printable(st.capture_mode)));
     if (!st.git_commit.empty()) add("git commit", printable(st.git_commit));
   }
+  for (auto& line : tests_text(s.tests)) lines.push_back(std::move(line));
   for (const auto& note : s.notes) {
     add("note", fmt::format("[{}] {}", note_level_name(note.level), printable(note.text)));
   }

@@ -1,8 +1,12 @@
 // Reads a whole trace into a TraceSummary for `ctest-trace info`.
 #include "ctharness/trace_summary.hpp"
 
+#include <fmt/format.h>
+
 #include <type_traits>
 #include <variant>
+
+#include "ctharness/text_format.hpp"
 
 namespace ctharness {
 
@@ -10,8 +14,10 @@ TraceSummary summarize_trace(ctrecord::TraceReader& reader) {
   TraceSummary s;
   s.path = reader.path();
   s.format_version = reader.format_version();
+  ctreplay::TestRecordBuilder tests(/*keep_output=*/false, /*keep_captured=*/false);
   while (auto event = reader.next()) {
     ++s.events;
+    tests.add(*event);
     std::visit(
         [&s](auto&& ev) {
           using T = std::decay_t<decltype(ev)>;
@@ -31,6 +37,7 @@ TraceSummary summarize_trace(ctrecord::TraceReader& reader) {
         },
         std::move(*event));
   }
+  s.tests = tests.finish();
   s.complete = reader.complete();
   if (reader.error()) {
     s.error = reader.error()->what();
@@ -41,6 +48,66 @@ TraceSummary summarize_trace(ctrecord::TraceReader& reader) {
   s.frames = reader.frames_read();
   s.file_size = reader.file_size();
   return s;
+}
+
+void write_tests_json(JsonWriter& json, const std::vector<ctreplay::TestRecord>& tests) {
+  json.key("test_counts").begin_object();
+  for (const auto& [outcome, count] : ctreplay::count_outcomes(tests)) {
+    if (is_valid_utf8(outcome)) json.key(outcome).value(count);
+  }
+  json.end_object();
+  json.key("tests").begin_array();
+  for (const auto& test : tests) {
+    json.begin_object();
+    json.key("id").bytes_value(test.id);
+    json.key("outcome").bytes_value(test.outcome);
+    json.key("finished").value(test.finished);
+    json.key("duration_ns").value(test.duration_ns);
+    json.key("started_ns").value(test.started_ns);
+    json.key("runs").value(static_cast<std::uint64_t>(test.runs));
+    json.key("output_bytes").begin_object();
+    for (ctrecord::Stream stream : {ctrecord::Stream::Stdout, ctrecord::Stream::Stderr}) {
+      json.key(ctrecord::stream_name(stream))
+          .value(test.output_size[static_cast<std::size_t>(stream)]);
+    }
+    json.end_object();
+    json.key("captured_bytes").value(test.captured_size());
+    json.key("captured").begin_array();
+    for (const auto& section : test.captured) {
+      json.begin_object();
+      json.key("section").bytes_value(section.section);
+      json.key("bytes").value(section.size);
+      json.end_object();
+    }
+    json.end_array();
+    json.end_object();
+  }
+  json.end_array();
+}
+
+std::vector<std::pair<std::string, std::string>> tests_text(
+    const std::vector<ctreplay::TestRecord>& tests) {
+  std::vector<std::pair<std::string, std::string>> lines;
+  if (tests.empty()) return lines;
+  std::string counts;
+  for (const auto& [outcome, count] : ctreplay::count_outcomes(tests)) {
+    counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", count, printable(outcome));
+  }
+  lines.emplace_back("tests", fmt::format("{} ({})", tests.size(), counts));
+  std::size_t width = 0;
+  for (const auto& test : tests) width = std::max(width, printable(test.outcome).size());
+  for (const auto& test : tests) {
+    using ctrecord::Stream;
+    std::string sizes = fmt::format("stdout {} B, stderr {} B",
+                                    test.output_size[static_cast<std::size_t>(Stream::Stdout)],
+                                    test.output_size[static_cast<std::size_t>(Stream::Stderr)]);
+    if (!test.captured.empty()) sizes += fmt::format(", captured {} B", test.captured_size());
+    if (test.runs > 1) sizes += fmt::format(", {} runs", test.runs);
+    lines.emplace_back("test",
+                       fmt::format("{:<{}}  {:>9}  {}  ({})", printable(test.outcome), width,
+                                   format_duration(test.duration_ns), printable(test.id), sizes));
+  }
+  return lines;
 }
 
 }  // namespace ctharness

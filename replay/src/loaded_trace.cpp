@@ -16,7 +16,9 @@ LoadedTrace load_trace(const std::string& path) {
   ctrecord::TraceReader reader(path);
   bool have_start = false;
   std::uint64_t output_so_far = 0;
+  TestRecordBuilder tests(/*keep_output=*/false, /*keep_captured=*/true);
   while (auto event = reader.next()) {
+    tests.add(*event);
     if (auto* start = std::get_if<ctrecord::StartEvent>(&*event)) {
       trace.start = std::move(*start);
       have_start = true;
@@ -42,6 +44,7 @@ LoadedTrace load_trace(const std::string& path) {
   if (!have_start || trace.start.argv.empty()) {
     throw ctrecord::EnvironmentError(path + " has no recorded command (no start event)");
   }
+  trace.tests = tests.finish();
   return trace;
 }
 
@@ -58,6 +61,10 @@ std::uint64_t LoadedTrace::time_of_line(Stream stream, std::uint64_t line) const
     if (offset < span.end_offset) return span.t_ns;
   }
   return spans[index].empty() ? 0 : spans[index].back().t_ns;
+}
+
+std::string LoadedTrace::test_output(const TestRecord& test, Stream stream) const {
+  return ctreplay::test_output(test, stream, streams[static_cast<std::size_t>(stream)]);
 }
 
 std::string LoadedTrace::env_value(const std::string& name, bool* found) const {

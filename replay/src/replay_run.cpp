@@ -69,6 +69,48 @@ std::string make_temp_trace(const std::string& near, ctrecord::UniqueFd& fd) {
   return pattern;
 }
 
+// "golden/a.ctrace" -> "golden_a": a file name for a trace path.
+std::string flat_name(const std::string& trace_path) {
+  std::string name = std::filesystem::path(trace_path).lexically_normal().string();
+  while (name.rfind("../", 0) == 0) name.erase(0, 3);
+  while (!name.empty() && name.front() == '/') name.erase(0, 1);
+  const std::string suffix = ".ctrace";
+  if (name.size() > suffix.size() && name.ends_with(suffix)) name.resize(name.size() - 7);
+  for (char& c : name) {
+    if (c == '/' || c == ':') c = '_';
+  }
+  return name.empty() ? "trace" : name;
+}
+
+// Moves the finished temp trace into `dir` under a name no other file has (never overwrites).
+// Returns the new path.
+std::string keep_trace(const std::string& temp_path, const std::string& dir,
+                       const std::string& trace_path) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw ctrecord::EnvironmentError("creating folder", dir, ec.value());
+  const std::string base = dir + "/" + flat_name(trace_path);
+  for (int n = 1; n < 1000; ++n) {
+    const std::string dest =
+        base + (n == 1 ? std::string() : "-" + std::to_string(n)) + ".replayed.ctrace";
+    if (::link(temp_path.c_str(), dest.c_str()) == 0) {
+      ::unlink(temp_path.c_str());
+      return dest;
+    }
+    if (errno == EEXIST) continue;
+    if (errno != EXDEV && errno != EPERM && errno != EOPNOTSUPP && errno != EMLINK) {
+      throw ctrecord::EnvironmentError("link", dest, errno);
+    }
+    // Another file system (or no hard links there): copy.
+    if (std::filesystem::exists(dest, ec)) continue;
+    std::filesystem::copy_file(temp_path, dest, ec);
+    if (ec) throw ctrecord::EnvironmentError("copying the replay's trace to", dest, ec.value());
+    ::unlink(temp_path.c_str());
+    return dest;
+  }
+  throw ctrecord::EnvironmentError("no free file name for the replay's trace at " + base);
+}
+
 }  // namespace
 
 bool is_formatting_variable(const std::string& name) {
@@ -178,8 +220,20 @@ TraceVerdict compare_traces(const LoadedTrace& expected, const LoadedTrace& actu
     verdict.notes.push_back("same status, different end: recorded " + how(*expected.exit) +
                             ", replayed " + how(*actual.exit));
   }
+  if (!expected.tests.empty() && !actual.tests.empty()) {
+    verdict.tests_compared = true;
+    verdict.tests = compare_tests(expected, actual, normalizer, diff);
+  } else if (!expected.tests.empty()) {
+    verdict.tests_note = "tests not compared: the replay reported none (the recording has " +
+                         std::to_string(expected.tests.size()) + ")";
+  } else if (!actual.tests.empty()) {
+    verdict.tests_note = "tests not compared: the recording has none (the replay reported " +
+                         std::to_string(actual.tests.size()) + ")";
+  }
   bool same = verdict.exit.same;
   for (const auto& cmp : verdict.streams) same = same && cmp.same;
+  // A changed outcome or captured section need not show in the console streams.
+  for (const auto& test : verdict.tests) same = same && test.change == TestChange::Same;
   verdict.outcome = same ? Outcome::Same : Outcome::Regression;
   return verdict;
 }
@@ -284,6 +338,15 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
       temp_path.clear();
       verdict.updated = true;
       verdict.notes.push_back("updated: the trace now holds this run");
+    }
+    if (options.keep_regressed_in && verdict.outcome == Outcome::Regression && !verdict.updated) {
+      try {
+        verdict.replayed_trace = keep_trace(temp_path, *options.keep_regressed_in, trace_path);
+        temp_path.clear();
+      } catch (const ctrecord::EnvironmentError& e) {
+        ctrecord::log::warning("{}", e.what());
+        verdict.notes.push_back(std::string("the replay's trace was not kept: ") + e.what());
+      }
     }
   } catch (const ctrecord::UsageError&) {
     if (!temp_path.empty()) ::unlink(temp_path.c_str());

@@ -9,6 +9,7 @@
 
 #include <cstdio>
 
+#include "ctreplay/test_records.hpp"
 #include "report_escape.hpp"
 
 namespace ctreplay {
@@ -54,6 +55,21 @@ std::string regression_reasons(const TraceVerdict& verdict) {
     reasons.push_back("exit " + std::to_string(verdict.exit.expected_status) + " -> " +
                       std::to_string(verdict.exit.actual_status));
   }
+  for (TestChange change : {TestChange::Changed, TestChange::Removed, TestChange::Added}) {
+    std::vector<const std::string*> ids;
+    for (const TestComparison& test : verdict.tests) {
+      if (test.change == change) ids.push_back(&test.id);
+    }
+    if (ids.empty()) continue;
+    std::string text = std::to_string(ids.size()) + (ids.size() == 1 ? " test " : " tests ") +
+                       test_change_name(change) + ": ";
+    constexpr std::size_t kNamed = 5;
+    for (std::size_t i = 0; i < ids.size() && i < kNamed; ++i) {
+      text += (i > 0 ? ", " : "") + *ids[i];
+    }
+    if (ids.size() > kNamed) text += " and " + std::to_string(ids.size() - kNamed) + " more";
+    reasons.push_back(std::move(text));
+  }
   std::string joined;
   for (const std::string& reason : reasons) {
     if (!joined.empty()) joined += "; ";
@@ -95,6 +111,35 @@ void append_json_stream(std::string& out, const StreamComparison& stream) {
   out += ",\"cut_lines\":" + std::to_string(stream.cut_lines) + "}";
 }
 
+void append_json_optional_string(std::string& out, const std::optional<std::string>& value) {
+  if (value) {
+    detail::append_json_string(out, *value);
+  } else {
+    out += "null";
+  }
+}
+
+void append_json_test(std::string& out, const TestComparison& test) {
+  out += "{\"id\":";
+  detail::append_json_string(out, test.id);
+  out += ",\"change\":";
+  detail::append_json_string(out, test_change_name(test.change));
+  out += ",\"recorded_outcome\":";
+  append_json_optional_string(out, test.recorded_outcome);
+  out += ",\"replayed_outcome\":";
+  append_json_optional_string(out, test.replayed_outcome);
+  out += ",\"recorded_duration_ns\":" + std::to_string(test.recorded_duration_ns);
+  out += ",\"replayed_duration_ns\":" + std::to_string(test.replayed_duration_ns);
+  out += ",\"outcome_changed\":";
+  out += test.outcome_changed() ? "true" : "false";
+  out += ",\"differences\":[";
+  for (std::size_t i = 0; i < test.differences.size(); ++i) {
+    if (i > 0) out += ',';
+    append_json_stream(out, test.differences[i]);
+  }
+  out += "]}";
+}
+
 void append_json_verdict(std::string& out, const TraceVerdict& verdict) {
   out += "{\"trace\":";
   detail::append_json_string(out, verdict.trace);
@@ -128,7 +173,20 @@ void append_json_verdict(std::string& out, const TraceVerdict& verdict) {
   out += ",\"notes\":";
   append_json_strings(out, verdict.notes);
   out += ",\"seconds\":" + format_seconds(verdict.seconds, 3);
-  out += verdict.updated ? ",\"updated\":true}" : ",\"updated\":false}";
+  out += verdict.updated ? ",\"updated\":true" : ",\"updated\":false";
+  out += ",\"replayed_trace\":";
+  append_json_optional_string(out, verdict.replayed_trace);
+  out += ",\"tests_compared\":";
+  out += verdict.tests_compared ? "true" : "false";
+  out += ",\"tests_note\":";
+  append_json_optional_string(
+      out, verdict.tests_note.empty() ? std::nullopt : std::optional(verdict.tests_note));
+  out += ",\"tests\":[";
+  for (std::size_t i = 0; i < verdict.tests.size(); ++i) {
+    if (i > 0) out += ',';
+    append_json_test(out, verdict.tests[i]);
+  }
+  out += "]}";
 }
 
 std::string xml(std::string_view text, bool attribute) {
@@ -167,6 +225,24 @@ std::string failure_text(const TraceVerdict& verdict) {
   return text;
 }
 
+// The failure text of a changed test: the outcome change, then each differing output's diff.
+std::string test_failure_text(const TestComparison& test) {
+  std::string text;
+  if (test.change == TestChange::Removed) {
+    return "recorded outcome: " + test.recorded_outcome.value_or("?") +
+           "; the replay did not report this test\n";
+  }
+  if (test.outcome_changed()) {
+    text += "outcome: recorded " + *test.recorded_outcome + ", replayed " + *test.replayed_outcome +
+            "\n";
+  }
+  for (const StreamComparison& output : test.differences) {
+    text += output.diff;
+    if (!output.diff.empty() && output.diff.back() != '\n') text += '\n';
+  }
+  return text;
+}
+
 }  // namespace
 
 std::string outcome_name(Outcome outcome) {
@@ -176,6 +252,43 @@ std::string outcome_name(Outcome outcome) {
     case Outcome::Error: return "error";
   }
   return "error";
+}
+
+std::string test_change_name(TestChange change) {
+  switch (change) {
+    case TestChange::Same: return "same";
+    case TestChange::Changed: return "changed";
+    case TestChange::Added: return "added";
+    case TestChange::Removed: return "removed";
+  }
+  return "changed";
+}
+
+std::string test_change_reason(const TestComparison& test) {
+  switch (test.change) {
+    case TestChange::Same: return "";
+    case TestChange::Added:
+      return "added: not in the recording (replayed: " + test.replayed_outcome.value_or("?") + ")";
+    case TestChange::Removed:
+      return "removed: the replay did not run it (recorded: " +
+             test.recorded_outcome.value_or("?") + ")";
+    case TestChange::Changed: break;
+  }
+  std::vector<std::string> reasons;
+  if (test.outcome_changed()) {
+    reasons.push_back("outcome " + *test.recorded_outcome + " -> " + *test.replayed_outcome);
+  }
+  for (const StreamComparison& output : test.differences) {
+    std::string reason = output.stream + (output.binary ? " (binary) differs" : " differs");
+    if (output.first) {
+      reason += " at byte " + std::to_string(output.first->byte_offset);
+      if (!output.binary) reason += ", line " + std::to_string(output.first->line);
+    }
+    reasons.push_back(std::move(reason));
+  }
+  std::string joined;
+  for (const std::string& reason : reasons) joined += (joined.empty() ? "" : "; ") + reason;
+  return joined;
 }
 
 std::string summary_line(const TraceVerdict& verdict) {
@@ -211,54 +324,98 @@ std::string json_report(const std::vector<TraceVerdict>& verdicts) {
 }
 
 std::string junit_report(const std::vector<TraceVerdict>& verdicts) {
-  std::size_t failures = 0;
-  std::size_t errors = 0;
+  struct Counts {
+    std::size_t tests = 0, failures = 0, errors = 0, skipped = 0;
+  };
+  Counts total;
   double total_seconds = 0;
+  std::string suites;
   for (const TraceVerdict& verdict : verdicts) {
-    failures += verdict.outcome == Outcome::Regression ? 1 : 0;
-    errors += verdict.outcome == Outcome::Error ? 1 : 0;
-    total_seconds += verdict.seconds < 0 ? 0 : verdict.seconds;
-  }
-  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out += "<testsuites name=\"ctest-replay\" tests=\"" + std::to_string(verdicts.size()) +
-         "\" failures=\"" + std::to_string(failures) + "\" errors=\"" + std::to_string(errors) +
-         "\" time=\"" + junit_time(total_seconds) + "\">\n";
-  for (const TraceVerdict& verdict : verdicts) {
+    Counts counts;
+    std::string cases;
+    const std::string trace_name = xml(verdict.trace, true);
+    if (verdict.tests_compared) {
+      for (const TestComparison& test : verdict.tests) {
+        ++counts.tests;
+        const JunitName junit = junit_name(test.id, verdict.trace);
+        const bool removed = test.change == TestChange::Removed;
+        const auto seconds =
+            static_cast<double>(removed ? test.recorded_duration_ns : test.replayed_duration_ns) /
+            1e9;
+        cases += "    <testcase classname=\"" + xml(junit.classname, true) + "\" name=\"" +
+                 xml(junit.name, true) + "\" time=\"" + junit_time(seconds) + "\">\n";
+        if (test.change == TestChange::Changed || removed) {
+          ++counts.failures;
+          cases += "      <failure message=\"" + xml(test_change_reason(test), true) +
+                   "\" type=\"regression\">" + xml(test_failure_text(test), false) + "</failure>\n";
+        } else if (test.change == TestChange::Added) {
+          cases += "      <system-out>" + xml(test_change_reason(test) + "\n", false) +
+                   "</system-out>\n";
+        } else if (junit_kind(test.replayed_outcome.value_or("")) == JunitKind::Skipped) {
+          ++counts.skipped;
+          cases += "      <skipped message=\"" + xml(test.replayed_outcome.value_or(""), true) +
+                   "\"/>\n";
+        }
+        cases += "    </testcase>\n";
+      }
+    }
+    // The run as a whole (every stream, the exit status): the only testcase without tests.
     const bool failed = verdict.outcome == Outcome::Regression;
     const bool error = verdict.outcome == Outcome::Error;
-    const std::string name = xml(verdict.trace, true);
     const std::string time = junit_time(verdict.seconds);
-    out += "  <testsuite name=\"" + name + "\" tests=\"1\" failures=\"" + (failed ? "1" : "0") +
-           "\" errors=\"" + (error ? "1" : "0") + "\" skipped=\"0\" time=\"" + time + "\">\n";
-    out += "    <properties>\n";
-    out += "      <property name=\"command\" value=\"" + xml(verdict.command, true) + "\"/>\n";
-    std::string normalizers;
-    for (const std::string& normalizer : verdict.normalizers) {
-      normalizers += (normalizers.empty() ? "" : ",") + normalizer;
-    }
-    out += "      <property name=\"normalizers\" value=\"" + xml(normalizers, true) + "\"/>\n";
-    out += "    </properties>\n";
-    out +=
-        "    <testcase classname=\"ctest-replay\" name=\"" + name + "\" time=\"" + time + "\">\n";
+    ++counts.tests;
+    cases += "    <testcase classname=\"ctest-replay\" name=\"" + trace_name + "\" time=\"" + time +
+             "\">\n";
     if (failed) {
+      ++counts.failures;
       std::string message = regression_reasons(verdict);
       if (message.empty()) message = "regression";
-      out += "      <failure message=\"" + xml(message, true) + "\" type=\"regression\">" +
-             xml(failure_text(verdict), false) + "</failure>\n";
+      cases += "      <failure message=\"" + xml(message, true) + "\" type=\"regression\">" +
+               xml(failure_text(verdict), false) + "</failure>\n";
     } else if (error) {
-      out += "      <error message=\"" + xml(verdict.error, true) + "\" type=\"error\">" +
-             xml(verdict.error, false) + "</error>\n";
+      ++counts.errors;
+      cases += "      <error message=\"" + xml(verdict.error, true) + "\" type=\"error\">" +
+               xml(verdict.error, false) + "</error>\n";
     }
     if (!verdict.notes.empty()) {
       std::string notes;
       for (const std::string& note : verdict.notes) notes += note + "\n";
-      out += "      <system-out>" + xml(notes, false) + "</system-out>\n";
+      cases += "      <system-out>" + xml(notes, false) + "</system-out>\n";
     }
-    out += "    </testcase>\n";
-    out += "  </testsuite>\n";
+    cases += "    </testcase>\n";
+
+    suites += "  <testsuite name=\"" + trace_name + "\" tests=\"" + std::to_string(counts.tests) +
+              "\" failures=\"" + std::to_string(counts.failures) + "\" errors=\"" +
+              std::to_string(counts.errors) + "\" skipped=\"" + std::to_string(counts.skipped) +
+              "\" time=\"" + time + "\">\n";
+    suites += "    <properties>\n";
+    suites += "      <property name=\"command\" value=\"" + xml(verdict.command, true) + "\"/>\n";
+    std::string normalizers;
+    for (const std::string& normalizer : verdict.normalizers) {
+      normalizers += (normalizers.empty() ? "" : ",") + normalizer;
+    }
+    suites += "      <property name=\"normalizers\" value=\"" + xml(normalizers, true) + "\"/>\n";
+    suites += "    </properties>\n";
+    suites += cases;
+    suites += "  </testsuite>\n";
+    total.tests += counts.tests;
+    total.failures += counts.failures;
+    total.errors += counts.errors;
+    total.skipped += counts.skipped;
+    total_seconds += verdict.seconds < 0 ? 0 : verdict.seconds;
   }
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += "<testsuites name=\"ctest-replay\" tests=\"" + std::to_string(total.tests) +
+         "\" failures=\"" + std::to_string(total.failures) + "\" errors=\"" +
+         std::to_string(total.errors) + "\" skipped=\"" + std::to_string(total.skipped) +
+         "\" time=\"" + junit_time(total_seconds) + "\">\n";
+  out += suites;
   out += "</testsuites>\n";
   return out;
+}
+
+std::string xml_escape(std::string_view text, bool attribute) {
+  return xml(text, attribute);
 }
 
 }  // namespace ctreplay

@@ -119,7 +119,8 @@ TEST(Report, JsonHasEveryField) {
         "\"diff\":\"--- recorded/stdout\\n+++ replayed/stdout\\n@@ -1,7 +1,7 @@\\n line 1\\n",
         "\"first_stream\":\"stdout\",\"first_byte_offset\":26,\"first_time_ns\":12000000,",
         "\"normalizers\":[\"durations\",\"dates\"],\"notes\":[\"causal stdin timed out at chunk 3; "
-        "fed the rest\"],\"seconds\":0.500,\"updated\":false}",
+        "fed the rest\"],\"seconds\":0.500,\"updated\":false,\"replayed_trace\":null,"
+        "\"tests_compared\":false,\"tests_note\":null,\"tests\":[]}",
         "\"first_stream\":null,\"first_byte_offset\":null,\"first_time_ns\":null",
         "\"summary\":{\"same\":1,\"regression\":1,\"error\":1}}"}) {
     EXPECT_NE(json.find(needle), std::string::npos) << needle << "\nin\n" << json;
@@ -136,7 +137,8 @@ TEST(Report, EmptyReports) {
   EXPECT_EQ(ctreplay::json_report({}),
             "{\"traces\":[],\n\"summary\":{\"same\":0,\"regression\":0,\"error\":0}}\n");
   const std::string xml = ctreplay::junit_report({});
-  EXPECT_NE(xml.find("<testsuites name=\"ctest-replay\" tests=\"0\" failures=\"0\" errors=\"0\""),
+  EXPECT_NE(xml.find("<testsuites name=\"ctest-replay\" tests=\"0\" failures=\"0\" errors=\"0\" "
+                     "skipped=\"0\""),
             std::string::npos);
 }
 
@@ -159,7 +161,7 @@ TEST(Report, JunitStructure) {
   for (const char* needle : {
            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
            "<testsuites name=\"ctest-replay\" tests=\"3\" failures=\"1\" errors=\"1\" "
-           "time=\"3.718\">",
+           "skipped=\"0\" time=\"3.718\">",
            "<testsuite name=\"traces/run.ctrace\" tests=\"1\" failures=\"0\" errors=\"0\" "
            "skipped=\"0\" time=\"3.214\">",
            "<testcase classname=\"ctest-replay\" name=\"traces/run.ctrace\" time=\"3.214\">\n"

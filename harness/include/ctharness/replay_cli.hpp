@@ -14,7 +14,8 @@ struct ReplayCliOptions {
   std::vector<std::string> inputs;  // traces or folders
   std::optional<std::string> json_path;
   std::optional<std::string> junit_path;
-  unsigned jobs = 0;  // 0: number of cores
+  std::optional<std::string> artifact_dir;  // summary.json, junit.xml, regressed replays' traces
+  unsigned jobs = 0;                        // 0: number of cores
   bool quiet = false;
   bool verbose = false;
   bool help = false;
@@ -36,6 +37,17 @@ std::vector<std::string> expand_trace_inputs(const std::vector<std::string>& inp
 std::string describe_verdict(const ctreplay::TraceVerdict& verdict, bool details);
 // Just the part after the summary line ("" for a plain same verdict).
 std::string verdict_details(const ctreplay::TraceVerdict& verdict);
+
+// Writes a whole file (created 0644 or truncated). Throws EnvironmentError("open"/"write", path,
+// errno).
+void write_artifact_file(const std::string& path, const std::string& text);
+
+// --artifact-dir DIR: creates DIR (and its parents) if missing. Throws EnvironmentError.
+void prepare_artifact_dir(const std::string& dir);
+// Writes DIR/summary.json (the JSON report) and DIR/junit.xml. Throws EnvironmentError naming
+// the path and the errno text.
+void write_replay_artifacts(const std::string& dir,
+                            const std::vector<ctreplay::TraceVerdict>& verdicts);
 
 // A worker's verdict, passed to the parent process through a file (cereal, binary).
 void save_verdict(const ctreplay::TraceVerdict& verdict, const std::string& path);

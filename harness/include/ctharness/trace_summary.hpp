@@ -1,16 +1,20 @@
 // TraceSummary: what `ctest-trace info` reports, gathered by reading a whole trace once
 // (start/exit/end records, per-stream byte and chunk counts from the io events actually read,
-// notes, completeness and where reading stopped).
+// notes, the tests a framework integration reported with their output sizes, completeness
+// and where reading stopped).
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "ctharness/json_writer.hpp"
 #include "ctrecord/trace_events.hpp"
 #include "ctrecord/trace_reader.hpp"
+#include "ctreplay/test_records.hpp"
 
 namespace ctharness {
 
@@ -33,9 +37,20 @@ struct TraceSummary {
   std::optional<ctrecord::EndEvent> end;
   std::array<StreamTotals, ctrecord::kStreamCount> streams{};
   std::vector<ctrecord::NoteEvent> notes;
+  std::vector<ctreplay::TestRecord> tests;  // sizes only, no bytes; empty: no test events
 };
 
 // Reads every remaining event of `reader`.
 TraceSummary summarize_trace(ctrecord::TraceReader& reader);
+
+// Into an open object: "test_counts" {outcome: n, ...} and "tests" [{id, outcome, finished,
+// duration_ns, started_ns, runs, output_bytes {stdout, stderr}, captured_bytes, captured
+// [{section, bytes}]}, ...] (shared by `ctest-trace info --json` and the record artifacts).
+void write_tests_json(JsonWriter& json, const std::vector<ctreplay::TestRecord>& tests);
+
+// Text lines for `ctest-trace info`: {"tests", "3 (2 passed, 1 failed)"}, then one
+// {"test", "passed   0.012 s  ID  (stdout 10 B, stderr 0 B, captured 12 B)"} per test.
+std::vector<std::pair<std::string, std::string>> tests_text(
+    const std::vector<ctreplay::TestRecord>& tests);
 
 }  // namespace ctharness

@@ -1,5 +1,7 @@
 // LoadedTrace: one recording read fully into memory for comparison: each stream's bytes with
-// the recording time of every chunk, the merged order, stdin as a feed plan, start and exit.
+// the recording time of every chunk, the merged order, stdin as a feed plan, start and exit,
+// and the tests a framework integration reported (their console output as ranges of the
+// streams, their captured sections as bytes).
 // Refuses incomplete or damaged traces (a replay against half a recording proves nothing).
 #pragma once
 
@@ -11,6 +13,7 @@
 
 #include "ctrecord/stdin_feeder.hpp"
 #include "ctrecord/trace_events.hpp"
+#include "ctreplay/test_records.hpp"
 
 namespace ctreplay {
 
@@ -27,10 +30,13 @@ struct LoadedTrace {
   std::array<std::vector<ChunkSpan>, 3> spans;
   std::vector<std::pair<ctrecord::Stream, std::string>> output_order;  // stdout/stderr chunks
   std::vector<ctrecord::RecordedInput> stdin_chunks;
+  std::vector<TestRecord> tests;  // empty: no test events (no integration reported any)
 
   // Recording time of the chunk holding line `line` (1-based) of `stream`.
   std::uint64_t time_of_line(ctrecord::Stream stream, std::uint64_t line) const;
   std::string env_value(const std::string& name, bool* found = nullptr) const;
+  // A test's console bytes of one stream.
+  std::string test_output(const TestRecord& test, ctrecord::Stream stream) const;
 };
 
 // Throws ctrecord::EnvironmentError (unreadable, incomplete or damaged trace).

@@ -32,6 +32,9 @@ struct ReplayOptions {
   DiffOptions diff;
   bool update = false;
   bool keep_old = false;
+  // Keep the replay's own trace of a regressed (not updated) trace in this folder, as
+  // <trace path with '/' -> '_'>.replayed.ctrace (TraceVerdict::replayed_trace).
+  std::optional<std::string> keep_regressed_in;
 };
 
 // Variables whose recorded values are restored for a replay (they change output formatting).
@@ -48,6 +51,11 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
 // Compares two recordings (expected first). Throws EnvironmentError for unusable traces.
 TraceVerdict compare_traces(const LoadedTrace& expected, const LoadedTrace& actual,
                             const Normalizer& normalizer, const DiffOptions& diff, bool merged);
+
+// Per-test comparison (both traces have tests): added, removed, outcome and output changes,
+// output normalised like whole streams. Recorded order first, then added tests.
+std::vector<TestComparison> compare_tests(const LoadedTrace& expected, const LoadedTrace& actual,
+                                          const Normalizer& normalizer, const DiffOptions& diff);
 
 // cwd, HOME and TMPDIR of a recording (for the paths normaliser).
 RunFacts run_facts(const LoadedTrace& trace);
