@@ -14,9 +14,10 @@
 #                         [TRACE path] [INPUT file] [WORKING_DIRECTORY dir]
 #                         [LABELS l...] [REPLAY_ARGS a...] [REPORT_DIR dir | NO_REPORTS])
 #
-# ctest_record_add_replay_tests: the folder is globbed at configure time (CONFIGURE_DEPENDS, so
-# a build re-runs CMake when traces are added or removed); each trace becomes the test
-# <PREFIX>/<file name without .ctrace> (PREFIX defaults to the folder's name) running
+# ctest_record_add_replay_tests: the folder is globbed (recursively, like `ctest-replay DIR`) at
+# configure time (CONFIGURE_DEPENDS, so a build re-runs CMake when traces are added or
+# removed); each trace becomes the test <PREFIX>/<path below DIRECTORY without .ctrace>
+# (PREFIX defaults to the folder's name) running
 #   ctest-replay [REPLAY_ARGS] --junit R/<PREFIX>/<stem>.xml --json R/<PREFIX>/<stem>.json TRACE
 # in WORKING_DIRECTORY (default: CMAKE_CURRENT_SOURCE_DIR, where relative paths in the
 # recorded commands usually point), with R = REPORT_DIR (default
@@ -279,17 +280,21 @@ function(ctest_record_add_replay_tests)
   endforeach()
   _ctest_record_tool(replay ctest-replay CTEST_REPLAY_EXECUTABLE)
 
-  file(GLOB traces CONFIGURE_DEPENDS "${dir}/*.ctrace")
+  # Like `ctest-replay DIR`: every *.ctrace below the folder, in sorted order (so the test
+  # numbers, which `ctest -I` shards by, are the same on every machine).
+  file(GLOB_RECURSE traces CONFIGURE_DEPENDS "${dir}/*.ctrace")
   list(SORT traces)
   if(NOT traces)
     message(WARNING "${fn}: no *.ctrace files in ${dir}: no replay tests added")
     return()
   endif()
-  if(NOT arg_NO_REPORTS)
-    file(MAKE_DIRECTORY "${reports}")  # ctest-replay does not create report folders
-  endif()
   foreach(trace IN LISTS traces)
-    get_filename_component(stem "${trace}" NAME_WLE)
+    file(RELATIVE_PATH stem "${dir}" "${trace}")
+    string(REGEX REPLACE "\\.ctrace$" "" stem "${stem}")
+    if(NOT arg_NO_REPORTS)
+      get_filename_component(report_parent "${reports}/${stem}" DIRECTORY)
+      file(MAKE_DIRECTORY "${report_parent}")  # ctest-replay does not create report folders
+    endif()
     if(prefix)
       set(name "${prefix}/${stem}")
     else()

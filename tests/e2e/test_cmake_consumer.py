@@ -197,10 +197,13 @@ class CMakeConsumerTest(unittest.TestCase):
             subprocess.run([cls.recorder, "-q", "-o", "traces/calc.ctrace", "--", PYTHON,
                             "progs/calc.py"], cwd=cls.src, stdin=stdin, env=clean_env(),
                            stdout=subprocess.DEVNULL, check=True, timeout=STEP_TIMEOUT)
-        subprocess.run([cls.recorder, "-q", "-n", "-o", "traces/versioned.ctrace", "--", PYTHON,
-                        "progs/versioned_output.py", "--name", "consumer"], cwd=cls.src,
-                       env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=True, timeout=STEP_TIMEOUT)
+        os.makedirs(os.path.join(cls.src, "traces", "more"))
+        for trace, name in (("traces/versioned.ctrace", "consumer"),
+                            ("traces/more/versioned.ctrace", "more")):
+            subprocess.run([cls.recorder, "-q", "-n", "-o", trace, "--", PYTHON,
+                            "progs/versioned_output.py", "--name", name], cwd=cls.src,
+                           env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           check=True, timeout=STEP_TIMEOUT)
 
         cls.build = os.path.join(cls.tmp, "consumer-build")
         cls.step("configure", [CMAKE, "-S", cls.src, "-B", cls.build, "-DPY=" + PYTHON,
@@ -262,18 +265,19 @@ class CMakeConsumerTest(unittest.TestCase):
         junit = os.path.join(self.tmp, "junit-pass.xml")
         rc, out = self.ctest("-E", "^missing$", junit=junit)
         self.assertEqual(rc, 0, out)
-        expected = {"traces/calc", "traces/versioned", "versioned", "accept", "calc", "hello"}
+        expected = {"traces/calc", "traces/versioned", "traces/more/versioned", "versioned",
+                    "accept", "calc", "hello"}
         cases = junit_cases(junit)
         self.assertEqual(set(cases), expected, out)
         self.assertEqual(set(cases.values()), {"pass"}, cases)
         # Labels: given ones plus ctest-record.
         rc, out = self.ctest("-N", "-L", "golden")
-        self.assertIn("Total Tests: 2", out)
+        self.assertIn("Total Tests: 3", out)
         rc, out = self.ctest("-N", "-L", "ctest-record")
-        self.assertIn("Total Tests: 7", out)
+        self.assertIn("Total Tests: 8", out)
         # ctest-replay's own reports, one per test, in the build tree.
         reports = os.path.join(self.build, "ctest-replay-reports")
-        for rel in ("traces/calc", "traces/versioned", "hello", "calc"):
+        for rel in ("traces/calc", "traces/versioned", "traces/more/versioned", "hello", "calc"):
             with open(os.path.join(reports, rel + ".json"), encoding="utf-8") as f:
                 json.load(f)
             ET.parse(os.path.join(reports, rel + ".xml"))
@@ -287,6 +291,7 @@ class CMakeConsumerTest(unittest.TestCase):
         self.assertRegex(failed, r"- traces/versioned \(Failed\)")
         self.assertRegex(failed, r"- versioned \(Failed\)")
         self.assertNotIn("traces/calc", failed)
+        self.assertNotIn("traces/more/versioned", failed)
         self.assertNotIn("hello", failed)
         self.assertIn("REGRESSION", out)
         self.assertIn("-result: 42", out)
