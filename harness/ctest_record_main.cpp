@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "ctharness/pytest_activation.hpp"
+#include "ctharness/record_artifacts.hpp"
 #include "ctharness/record_cli.hpp"
 #include "ctrecord/errors.hpp"
 #include "ctrecord/log.hpp"
@@ -51,21 +52,34 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
     request.environment = ctharness::pytest_command_environment(options.command);
   }
 
-  const bool default_path = !options.output;
-  const std::string path = default_path ? ctharness::default_trace_path(
-                                              options.command[0], std::getenv("CTEST_TRACE_DIR"),
-                                              std::time(nullptr), ::getpid())
-                                        : *options.output;
+  bool default_path = !options.output;
+  std::string path = default_path ? ctharness::default_trace_path(options.command[0],
+                                                                  std::getenv("CTEST_TRACE_DIR"),
+                                                                  std::time(nullptr), ::getpid())
+                                  : *options.output;
+  if (options.artifact_dir) {  // --artifact-dir: the trace goes there (record_artifacts.hpp)
+    const auto artifact = ctharness::prepare_artifact_trace_path(
+        *options.artifact_dir, options.output, options.command[0]);
+    path = artifact.path;
+    default_path = artifact.default_name;
+  }
   auto writer = std::make_unique<ctrecord::TraceFileWriter>(
       ctrecord::create_trace_file(path, default_path), path);
 
   const ctrecord::RecordResult result = ctrecord::record_command(request, std::move(writer));
+  int status = result.status;
   if (result.trace_error) {
     log::error("the trace {} is incomplete: {}", path, *result.trace_error);
-    return result.status == 0 ? kOwnFailure : result.status;
+    status = result.status == 0 ? kOwnFailure : result.status;
+  } else {
+    log::info("trace: {}", path);
   }
-  log::info("trace: {}", path);
-  return result.status;
+  if (options.artifact_dir) {  // summary.json and junit.xml, also when the command failed
+    status = ctharness::finish_record_artifacts(
+        {*options.artifact_dir, path, options.command, result.status, result.trace_error}, status,
+        kOwnFailure);
+  }
+  return status;
 }
 }  // namespace
 

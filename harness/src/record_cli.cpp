@@ -29,6 +29,9 @@ po::options_description record_options() {
       "zstd level for every frame of the trace, from -100 (fastest) to 19 (smallest). Default: "
       "adaptive, level 1 while compression keeps up with the command, -5 while it "
       "falls behind")(
+      "artifact-dir", po::value<std::string>()->value_name("DIR"),
+      "for CI: write the trace into DIR (a relative -o PATH is taken inside DIR), then "
+      "DIR/summary.json and DIR/junit.xml when the command ends (DIR is created if missing)")(
       "no-pytest-plugin",
       "when COMMAND is pytest, do not load the ctest-record pytest plugin (by default it is "
       "added to PYTEST_PLUGINS, so the trace says which test wrote what)")(
@@ -56,8 +59,8 @@ std::string record_help_text() {
          "                         pytest plugin; default: the installed or source-tree copy)\n"
          "\n"
          "Exit status: the command's own; 128+N if it died of signal N; 127 command not found;\n"
-         "126 not executable; 125 ctest-record itself failed (bad option, trace not writable, or\n"
-         "trace incomplete while the command succeeded).\n"
+         "126 not executable; 125 ctest-record itself failed (bad option, trace not writable,\n"
+         "or, while the command succeeded, trace incomplete or --artifact-dir files not written).\n"
          "\n"
          "Inspect a trace with: ctest-trace info|cat|events TRACE\n";
   return out.str();
@@ -90,6 +93,10 @@ RecordCliOptions parse_record_args(int argc, const char* const* argv) {
   if (vm.count("output")) {
     options.output = vm["output"].as<std::string>();
     if (options.output->empty()) throw ctrecord::UsageError("--output needs a file name");
+  }
+  if (vm.count("artifact-dir")) {
+    options.artifact_dir = vm["artifact-dir"].as<std::string>();
+    if (options.artifact_dir->empty()) throw ctrecord::UsageError("--artifact-dir needs a folder");
   }
   options.no_stdin = vm.count("no-stdin") > 0;
   if (vm.count("capture-io") && vm.count("no-capture-io")) {

@@ -1,8 +1,6 @@
 // What ctest-replay prints for a verdict, the verdict file a worker process hands back, and
 // the --artifact-dir files.
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cereal/archives/binary.hpp>
 #include <cereal/types/optional.hpp>
@@ -11,10 +9,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "ctharness/record_artifacts.hpp"
 #include "ctharness/replay_cli.hpp"
 #include "ctrecord/errors.hpp"
-#include "ctrecord/fd_io.hpp"
-#include "ctrecord/unique_fd.hpp"
 
 namespace ctreplay {
 // Serialisation of verdicts between a worker and its parent (same binary, same version:
@@ -79,15 +76,6 @@ std::string test_details(const ctreplay::TraceVerdict& verdict) {
 }
 }  // namespace
 
-void write_artifact_file(const std::string& path, const std::string& text) {
-  ctrecord::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd) throw ctrecord::EnvironmentError("open", path, errno);
-  if (const int err = ctrecord::write_all(fd.get(), text)) {
-    throw ctrecord::EnvironmentError("write", path, err);
-  }
-  if (::close(fd.release()) != 0) throw ctrecord::EnvironmentError("close", path, errno);
-}
-
 std::string describe_verdict(const ctreplay::TraceVerdict& verdict, bool details) {
   std::string out = ctreplay::summary_line(verdict);
   if (out.empty() || out.back() != '\n') out += '\n';
@@ -133,8 +121,8 @@ void prepare_artifact_dir(const std::string& dir) {
 void write_replay_artifacts(const std::string& dir,
                             const std::vector<ctreplay::TraceVerdict>& verdicts) {
   prepare_artifact_dir(dir);
-  write_artifact_file(dir + "/summary.json", ctreplay::json_report(verdicts));
-  write_artifact_file(dir + "/junit.xml", ctreplay::junit_report(verdicts));
+  write_artifact_file(dir + "/" + kArtifactSummaryFile, ctreplay::json_report(verdicts));
+  write_artifact_file(dir + "/" + kArtifactJunitFile, ctreplay::junit_report(verdicts));
 }
 
 void save_verdict(const ctreplay::TraceVerdict& verdict, const std::string& path) {

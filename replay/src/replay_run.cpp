@@ -69,9 +69,16 @@ std::string make_temp_trace(const std::string& near, ctrecord::UniqueFd& fd) {
   return pattern;
 }
 
-// "golden/a.ctrace" -> "golden_a": a file name for a trace path.
+// "golden/a.ctrace" -> "golden_a": a file name for a trace path (relative to the current
+// folder when it lies below it).
 std::string flat_name(const std::string& trace_path) {
-  std::string name = std::filesystem::path(trace_path).lexically_normal().string();
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(trace_path, ec).lexically_normal();
+  const auto cwd = std::filesystem::current_path(ec);
+  const auto relative = absolute.lexically_relative(cwd);
+  std::string name = !ec && !relative.empty() && relative.begin()->string() != ".."
+                         ? relative.string()
+                         : std::filesystem::path(trace_path).lexically_normal().string();
   while (name.rfind("../", 0) == 0) name.erase(0, 3);
   while (!name.empty() && name.front() == '/') name.erase(0, 1);
   const std::string suffix = ".ctrace";

@@ -13,6 +13,7 @@ namespace ctharness {
 struct RecordCliOptions {
   std::vector<std::string> command;
   std::optional<std::string> output;
+  std::optional<std::string> artifact_dir;  // --artifact-dir (ctharness/record_artifacts.hpp)
   bool no_stdin = false;
   std::optional<bool> capture_io;
   double grace_seconds = 3.0;

@@ -38,10 +38,6 @@ std::string describe_verdict(const ctreplay::TraceVerdict& verdict, bool details
 // Just the part after the summary line ("" for a plain same verdict).
 std::string verdict_details(const ctreplay::TraceVerdict& verdict);
 
-// Writes a whole file (created 0644 or truncated). Throws EnvironmentError("open"/"write", path,
-// errno).
-void write_artifact_file(const std::string& path, const std::string& text);
-
 // --artifact-dir DIR: creates DIR (and its parents) if missing. Throws EnvironmentError.
 void prepare_artifact_dir(const std::string& dir);
 // Writes DIR/summary.json (the JSON report) and DIR/junit.xml. Throws EnvironmentError naming
