@@ -7,21 +7,22 @@
 #   # One test per *.ctrace in a folder (traces recorded by hand or in CI):
 #   ctest_record_add_replay_tests(DIRECTORY traces
 #                                 [PREFIX name] [LABELS l...] [REPLAY_ARGS a...]
-#                                 [WORKING_DIRECTORY dir] [REPORT_DIR dir | NO_REPORTS])
+#                                 [WORKING_DIRECTORY dir] [ARTIFACT_DIR dir | NO_ARTIFACTS])
 #
 #   # One test for one command, compared with its golden trace (default traces/<NAME>.ctrace):
 #   ctest_record_add_test(NAME name COMMAND cmd args...
 #                         [TRACE path] [INPUT file] [WORKING_DIRECTORY dir]
-#                         [LABELS l...] [REPLAY_ARGS a...] [REPORT_DIR dir | NO_REPORTS])
+#                         [LABELS l...] [REPLAY_ARGS a...] [ARTIFACT_DIR dir | NO_ARTIFACTS])
 #
 # ctest_record_add_replay_tests: the folder is globbed (recursively, like `ctest-replay DIR`) at
 # configure time (CONFIGURE_DEPENDS, so a build re-runs CMake when traces are added or
 # removed); each trace becomes the test <PREFIX>/<path below DIRECTORY without .ctrace>
 # (PREFIX defaults to the folder's name) running
-#   ctest-replay [REPLAY_ARGS] --junit R/<PREFIX>/<stem>.xml --json R/<PREFIX>/<stem>.json TRACE
+#   ctest-replay [REPLAY_ARGS] --artifact-dir A/<test name> TRACE
 # in WORKING_DIRECTORY (default: CMAKE_CURRENT_SOURCE_DIR, where relative paths in the
-# recorded commands usually point), with R = REPORT_DIR (default
-# ${CMAKE_CURRENT_BINARY_DIR}/ctest-replay-reports). A trace replays the command it recorded.
+# recorded commands usually point), with A = ARTIFACT_DIR (default
+# ${CMAKE_CURRENT_BINARY_DIR}/ctest-replay-artifacts): summary.json, junit.xml and, after a
+# regression, the replay's own trace. A trace replays the command it recorded.
 #
 # ctest_record_add_test: the test replays TRACE against COMMAND as written here
 # (`ctest-replay TRACE -- COMMAND...`, so the argv stored in the trace does not matter and
@@ -31,7 +32,8 @@
 # with the commands that record it; nothing is ever recorded by a test. Recording is
 # explicit: the target record-<NAME> (cmake --build <build> --target record-<NAME>) runs
 #   ctest-record -o TRACE -n -- COMMAND...          (or `< INPUT` instead of -n)
-# in WORKING_DIRECTORY and writes (or overwrites) the golden trace in the source tree.
+# in WORKING_DIRECTORY and writes (or overwrites) the golden trace in the source tree. The
+# replay's artifacts go to <ARTIFACT_DIR>/<NAME> as above.
 #
 # Both functions add the label `ctest-record` to the tests besides LABELS. The executables are
 # CTEST_RECORD_EXECUTABLE and CTEST_REPLAY_EXECUTABLE (cache variables; set them to choose).
@@ -119,19 +121,16 @@ if(CMAKE_SCRIPT_MODE_FILE AND DEFINED CTEST_RECORD_SCRIPT_MODE)
         ${_ctr_how})
       _ctr_exit(1 "no golden trace")
     endif()
-    if(CTEST_RECORD_REPORT_DIR)
-      file(MAKE_DIRECTORY "${CTEST_RECORD_REPORT_DIR}")
-    endif()
     execute_process(COMMAND ${_ctr_argv} RESULT_VARIABLE _ctr_rc)
     if(_ctr_rc STREQUAL "1")
-      # The same replay with --update instead of the report files.
+      # The same replay with --update instead of the artifact folder.
       list(SUBLIST _ctr_argv 0 ${_ctr_sep} _ctr_replay_part)
       set(_ctr_update "")
       set(_ctr_skip FALSE)
       foreach(_ctr_word IN LISTS _ctr_replay_part)
         if(_ctr_skip)
           set(_ctr_skip FALSE)
-        elseif(_ctr_word STREQUAL "--junit" OR _ctr_word STREQUAL "--json")
+        elseif(_ctr_word STREQUAL "--artifact-dir")
           set(_ctr_skip TRUE)
         else()
           list(APPEND _ctr_update "${_ctr_word}")
@@ -236,8 +235,8 @@ endfunction()
 
 # ---------------------------------------------------------------- ctest_record_add_replay_tests
 function(ctest_record_add_replay_tests)
-  cmake_parse_arguments(PARSE_ARGV 0 arg "NO_REPORTS"
-    "DIRECTORY;PREFIX;WORKING_DIRECTORY;REPORT_DIR" "LABELS;REPLAY_ARGS")
+  cmake_parse_arguments(PARSE_ARGV 0 arg "NO_ARTIFACTS"
+    "DIRECTORY;PREFIX;WORKING_DIRECTORY;ARTIFACT_DIR" "LABELS;REPLAY_ARGS")
   set(fn ctest_record_add_replay_tests)
   _ctest_record_check_unparsed(${fn} ${arg_UNPARSED_ARGUMENTS})
   foreach(kw IN LISTS arg_KEYWORDS_MISSING_VALUES)
@@ -250,8 +249,8 @@ function(ctest_record_add_replay_tests)
   if(NOT IS_DIRECTORY "${dir}")
     message(FATAL_ERROR "${fn}: DIRECTORY ${dir} is not a folder")
   endif()
-  if(arg_NO_REPORTS AND DEFINED arg_REPORT_DIR)
-    message(FATAL_ERROR "${fn}: NO_REPORTS and REPORT_DIR exclude each other")
+  if(arg_NO_ARTIFACTS AND DEFINED arg_ARTIFACT_DIR)
+    message(FATAL_ERROR "${fn}: NO_ARTIFACTS and ARTIFACT_DIR exclude each other")
   endif()
   if(DEFINED arg_PREFIX)
     set(prefix "${arg_PREFIX}")
@@ -264,13 +263,11 @@ function(ctest_record_add_replay_tests)
   else()
     set(workdir "${CMAKE_CURRENT_SOURCE_DIR}")
   endif()
-  if(DEFINED arg_REPORT_DIR)
-    get_filename_component(reports "${arg_REPORT_DIR}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  if(DEFINED arg_ARTIFACT_DIR)
+    get_filename_component(artifacts "${arg_ARTIFACT_DIR}" ABSOLUTE
+                           BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
   else()
-    set(reports "${CMAKE_CURRENT_BINARY_DIR}/ctest-replay-reports")
-  endif()
-  if(prefix)
-    set(reports "${reports}/${prefix}")
+    set(artifacts "${CMAKE_CURRENT_BINARY_DIR}/ctest-replay-artifacts")
   endif()
   foreach(word IN LISTS arg_REPLAY_ARGS)
     if(word STREQUAL "--")
@@ -291,10 +288,6 @@ function(ctest_record_add_replay_tests)
   foreach(trace IN LISTS traces)
     file(RELATIVE_PATH stem "${dir}" "${trace}")
     string(REGEX REPLACE "\\.ctrace$" "" stem "${stem}")
-    if(NOT arg_NO_REPORTS)
-      get_filename_component(report_parent "${reports}/${stem}" DIRECTORY)
-      file(MAKE_DIRECTORY "${report_parent}")  # ctest-replay does not create report folders
-    endif()
     if(prefix)
       set(name "${prefix}/${stem}")
     else()
@@ -304,12 +297,12 @@ function(ctest_record_add_replay_tests)
       message(FATAL_ERROR "${fn}: a test named '${name}' exists already (for ${trace}); "
         "give this folder another PREFIX")
     endif()
-    set(report_args "")
-    if(NOT arg_NO_REPORTS)
-      set(report_args --junit "${reports}/${stem}.xml" --json "${reports}/${stem}.json")
+    set(artifact_args "")
+    if(NOT arg_NO_ARTIFACTS)
+      set(artifact_args --artifact-dir "${artifacts}/${name}")
     endif()
     add_test(NAME "${name}"
-      COMMAND "${replay}" ${arg_REPLAY_ARGS} ${report_args} "${trace}"
+      COMMAND "${replay}" ${arg_REPLAY_ARGS} ${artifact_args} "${trace}"
       WORKING_DIRECTORY "${workdir}")
     set_tests_properties("${name}" PROPERTIES LABELS "ctest-record;${arg_LABELS}")
   endforeach()
@@ -317,8 +310,8 @@ endfunction()
 
 # ------------------------------------------------------------------------ ctest_record_add_test
 function(ctest_record_add_test)
-  cmake_parse_arguments(PARSE_ARGV 0 arg "NO_REPORTS"
-    "NAME;TRACE;INPUT;WORKING_DIRECTORY;REPORT_DIR" "COMMAND;LABELS;REPLAY_ARGS")
+  cmake_parse_arguments(PARSE_ARGV 0 arg "NO_ARTIFACTS"
+    "NAME;TRACE;INPUT;WORKING_DIRECTORY;ARTIFACT_DIR" "COMMAND;LABELS;REPLAY_ARGS")
   set(fn ctest_record_add_test)
   _ctest_record_check_unparsed(${fn} ${arg_UNPARSED_ARGUMENTS})
   foreach(kw IN LISTS arg_KEYWORDS_MISSING_VALUES)
@@ -334,8 +327,8 @@ function(ctest_record_add_test)
   if(TEST "${name}")
     message(FATAL_ERROR "${fn}: a test named '${name}' exists already")
   endif()
-  if(arg_NO_REPORTS AND DEFINED arg_REPORT_DIR)
-    message(FATAL_ERROR "${fn}(NAME ${name}): NO_REPORTS and REPORT_DIR exclude each other")
+  if(arg_NO_ARTIFACTS AND DEFINED arg_ARTIFACT_DIR)
+    message(FATAL_ERROR "${fn}(NAME ${name}): NO_ARTIFACTS and ARTIFACT_DIR exclude each other")
   endif()
   if(DEFINED arg_TRACE)
     get_filename_component(trace "${arg_TRACE}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
@@ -361,10 +354,11 @@ function(ctest_record_add_test)
   else()
     set(workdir "${CMAKE_CURRENT_BINARY_DIR}")
   endif()
-  if(DEFINED arg_REPORT_DIR)
-    get_filename_component(reports "${arg_REPORT_DIR}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  if(DEFINED arg_ARTIFACT_DIR)
+    get_filename_component(artifacts "${arg_ARTIFACT_DIR}" ABSOLUTE
+                           BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
   else()
-    set(reports "${CMAKE_CURRENT_BINARY_DIR}/ctest-replay-reports")
+    set(artifacts "${CMAKE_CURRENT_BINARY_DIR}/ctest-replay-artifacts")
   endif()
   foreach(word IN LISTS arg_REPLAY_ARGS)
     if(word STREQUAL "--")
@@ -406,19 +400,15 @@ function(ctest_record_add_test)
     "-DCTEST_RECORD_RECORDER=${recorder}"
     "-DCTEST_RECORD_BUILD_DIR=${CMAKE_BINARY_DIR}"
     "-DCTEST_RECORD_TARGET=${record_target}")
-  set(report_args "")
-  set(report_dir_def "")
-  if(NOT arg_NO_REPORTS)
-    set(report_file "${reports}/${name}")
-    get_filename_component(report_parent "${report_file}" DIRECTORY)
-    set(report_args --junit "${report_file}.xml" --json "${report_file}.json")
-    set(report_dir_def "-DCTEST_RECORD_REPORT_DIR=${report_parent}")
+  set(artifact_args "")
+  if(NOT arg_NO_ARTIFACTS)
+    set(artifact_args --artifact-dir "${artifacts}/${name}")
   endif()
 
   add_test(NAME "${name}"
-    COMMAND "${CMAKE_COMMAND}" -DCTEST_RECORD_SCRIPT_MODE=replay ${script_defs} ${report_dir_def}
+    COMMAND "${CMAKE_COMMAND}" -DCTEST_RECORD_SCRIPT_MODE=replay ${script_defs}
             -P "${module}" --
-            "${replay}" ${arg_REPLAY_ARGS} ${report_args} "${trace}" -- ${command}
+            "${replay}" ${arg_REPLAY_ARGS} ${artifact_args} "${trace}" -- ${command}
     WORKING_DIRECTORY "${workdir}")
   set_tests_properties("${name}" PROPERTIES LABELS "ctest-record;${arg_LABELS}")
 

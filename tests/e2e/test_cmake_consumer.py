@@ -222,6 +222,9 @@ class CMakeConsumerTest(unittest.TestCase):
         rc, out = self.step("ctest", argv + list(args), env=env, ok=False)
         return rc, out
 
+    def artifacts(self, test):
+        return os.path.join(self.build, "ctest-replay-artifacts", test)
+
     def golden(self, name):
         return os.path.join(self.src, "traces-golden", name + ".ctrace")
 
@@ -275,12 +278,12 @@ class CMakeConsumerTest(unittest.TestCase):
         self.assertIn("Total Tests: 3", out)
         rc, out = self.ctest("-N", "-L", "ctest-record")
         self.assertIn("Total Tests: 8", out)
-        # ctest-replay's own reports, one per test, in the build tree.
-        reports = os.path.join(self.build, "ctest-replay-reports")
-        for rel in ("traces/calc", "traces/versioned", "traces/more/versioned", "hello", "calc"):
-            with open(os.path.join(reports, rel + ".json"), encoding="utf-8") as f:
+        # ctest-replay's own reports (--artifact-dir), one folder per test, in the build tree.
+        for name in expected:
+            folder = self.artifacts(name)
+            with open(os.path.join(folder, "summary.json"), encoding="utf-8") as f:
                 json.load(f)
-            ET.parse(os.path.join(reports, rel + ".xml"))
+            ET.parse(os.path.join(folder, "junit.xml"))
 
     def test_changed_program_fails_and_ctest_names_it(self):
         junit = os.path.join(self.tmp, "junit-fail.xml")
@@ -298,6 +301,10 @@ class CMakeConsumerTest(unittest.TestCase):
         self.assertIn("+result: 43", out)
         self.assertIn("--target record-versioned", out)
         self.assertIn("--update", out)
+        # The regressed replays' own traces are kept with their reports.
+        for test in ("traces/versioned", "versioned"):
+            kept = [f for f in os.listdir(self.artifacts(test)) if f.endswith(".ctrace")]
+            self.assertTrue(kept, os.listdir(self.artifacts(test)))
         cases = junit_cases(junit)
         self.assertEqual(cases["traces/versioned"], "fail")
         self.assertEqual(cases["versioned"], "fail")
