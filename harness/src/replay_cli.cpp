@@ -8,7 +8,9 @@
 #include <sstream>
 
 #include "ctharness/parse_options.hpp"
+#include "ctharness/pytest_activation.hpp"
 #include "ctrecord/errors.hpp"
+#include "ctrecord/log.hpp"
 
 namespace ctharness {
 
@@ -42,6 +44,9 @@ po::options_description replay_options() {
       "artifact-dir", po::value<std::string>()->value_name("DIR"),
       "write DIR/summary.json (the JSON report), DIR/junit.xml and, for each regressed trace, "
       "the replay's own trace (created if missing)")(
+      "no-pytest-plugin",
+      "when the command is pytest, do not load the ctest-record pytest plugin (by default it "
+      "is, as by ctest-record, so the replay reports its tests for a per-test comparison)")(
       "update", "accept the new behaviour: rewrite a differing trace from this run")(
       "keep-old", "with --update: keep the previous trace as TRACE.old")(
       "jobs,j", po::value<unsigned>()->value_name("N"), "replay N traces at once (default: cores)")(
@@ -56,6 +61,21 @@ double positive_seconds(const po::variables_map& vm, const char* name) {
     throw ctrecord::UsageError(std::string("--") + name + " takes a positive number of seconds");
   }
   return value;
+}
+
+// The pytest plugin in the replay's environment when the command is pytest (as ctest-record
+// does it: harness/include/ctharness/pytest_activation.hpp).
+std::vector<std::string> with_pytest_plugin(const std::vector<std::string>& argv,
+                                            std::vector<std::string> env) {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const PytestActivation activation = pytest_activation(
+      argv, env, ec ? std::string() : exe.parent_path().string(), CTR_PYTHON_SOURCE_DIR);
+  if (!activation.warning.empty()) {
+    ctrecord::log::warning("{}", activation.warning);
+    return env;
+  }
+  return apply_env_overrides(std::move(env), activation.overrides);
 }
 
 template <typename T>
@@ -150,6 +170,7 @@ ReplayCliOptions parse_replay_args(int argc, const char* const* argv) {
   } else if (std::filesystem::exists(".ctest-replay")) {
     r.normalize.rules_file = ".ctest-replay";
   }
+  if (vm.count("no-pytest-plugin") == 0) r.adjust_environment = with_pytest_plugin;
   r.update = vm.count("update") > 0;
   r.keep_old = vm.count("keep-old") > 0;
   if (r.keep_old && !r.update) throw ctrecord::UsageError("--keep-old goes with --update");

@@ -274,6 +274,9 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
     request.own_process_group = true;
     request.timeout = options.timeout;
     request.environment = replay_environment(expected, options);
+    if (options.adjust_environment) {
+      request.environment = options.adjust_environment(request.argv, *request.environment);
+    }
     std::error_code ec;
     const auto cwd = std::filesystem::absolute(options.cwd ? *options.cwd : ".", ec);
     request.cwd = cwd.lexically_normal().string();

@@ -5,10 +5,11 @@ test's output (an environment variable the fixture reads) must name exactly that
 summary line, the JSON report and the JUnit report (parsed with xml.etree)."""
 import json
 import os
+import subprocess
 import unittest
 import xml.etree.ElementTree as ET
 
-from ctr_helpers import RecordTestCase, py_fixture
+from ctr_helpers import FIXTURES_DIR, RecordTestCase, py_fixture
 
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REPLAY_BIN = os.environ.get("CTEST_REPLAY_BIN") or os.path.join(_REPO, "build", "harness",
@@ -19,6 +20,7 @@ BETA = "tests/test_demo.py::test_beta"
 GAMMA = "tests/test_demo.py::TestGroup::test_gamma[1.5]"
 DELTA = "tests/test_demo.py::test_delta"
 ALL = [ALPHA, BETA, GAMMA, DELTA]
+SYSTEM_PYTHON = "/usr/bin/python3"  # the Debian interpreter, with python3-pytest
 
 
 def demo_env(**variations):
@@ -37,13 +39,16 @@ def junit_cases(root):
     return cases
 
 
-class PerTestTestCase(RecordTestCase):
+class ReplayBinTestCase(RecordTestCase):
 
     @classmethod
     def setUpClass(cls):
         if not os.access(REPLAY_BIN, os.X_OK):
             raise unittest.SkipTest("ctest-replay not built: %s" % REPLAY_BIN)
         super().setUpClass()
+
+
+class PerTestTestCase(ReplayBinTestCase):
 
     def record_demo(self, trace="demo.ctrace", **variations):
         r = self.record(py_fixture("control_client_demo.py"), trace=trace, env=demo_env(**variations))
@@ -262,6 +267,58 @@ class PerTestTestCase(RecordTestCase):
         out = rr.stdout.decode()
         self.assertEqual(out.count("1 test changed: %s)" % DELTA), 2)  # the final table
         self.assertEqual(out.count("  test %s: changed: " % DELTA), 2)  # each trace's details
+
+
+class PytestPerTestTest(ReplayBinTestCase):
+    """The same through the real pytest plugin, which ctest-record and ctest-replay both load
+    for a pytest command: a change that only shows in pytest's captured output is caught and
+    named."""
+
+    def setUp(self):
+        super().setUp()
+        try:
+            probe = subprocess.run([SYSTEM_PYTHON, "-c", "import pytest"], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            probe = None
+        if probe is None or probe.returncode != 0:
+            self.skipTest("%s cannot import pytest" % SYSTEM_PYTHON)
+
+    def test_a_change_only_in_captured_output_names_the_test(self):
+        env = demo_env(PYTHONDONTWRITEBYTECODE="1")
+        for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "CTR_PYTEST_CHANGED"):
+            env.pop(name, None)
+        command = [SYSTEM_PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                   os.path.join(FIXTURES_DIR, "pytest_verdicts")]
+        r = self.record(command, trace="pytest.ctrace", env=env)
+        self.assertEqual(r.status, 0, r.describe())
+        info = self.info(r.trace)
+        ids = [t["id"].rsplit("::", 1)[-1] for t in info["tests"]]
+        self.assertEqual(ids, ["test_stable", "test_variable", "test_quiet"])
+        self.assertNotIn(b"value: 42", self.cat(r.trace, "stdout"))  # captured by pytest
+
+        report = self.path("pytest.json")
+        rr = self.run_argv([REPLAY_BIN, "--json", report, r.trace], env=env)
+        self.assertEqual(rr.status, 0, rr.describe())
+        with open(report, encoding="utf-8") as f:
+            verdict = json.load(f)["traces"][0]
+        self.assertTrue(verdict["tests_compared"], verdict["tests_note"])
+
+        env["CTR_PYTEST_CHANGED"] = "1"
+        rr = self.run_argv([REPLAY_BIN, "--json", report, r.trace], env=env)
+        self.assertEqual(rr.status, 1, rr.describe())
+        with open(report, encoding="utf-8") as f:
+            verdict = json.load(f)["traces"][0]
+        self.assertTrue(all(s["same"] for s in verdict["streams"]), verdict["streams"])
+        changed = [t for t in verdict["tests"] if t["change"] != "same"]
+        self.assertEqual([t["id"].rsplit("::", 1)[-1] for t in changed], ["test_variable"])
+        self.assertTrue(changed[0]["differences"][0]["stream"].startswith("captured stdout"))
+        self.assertIn("+value: 43", changed[0]["differences"][0]["diff"])
+        self.assertIn("1 test changed: %s" % changed[0]["id"], rr.stdout.decode())
+
+        # Without the plugin in the replay, tests are not compared and the change goes unseen.
+        rr = self.run_argv([REPLAY_BIN, "--no-pytest-plugin", "--json", report, r.trace], env=env)
+        self.assertEqual(rr.status, 0, rr.describe())
 
 
 if __name__ == "__main__":

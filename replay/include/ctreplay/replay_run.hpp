@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,11 @@ struct ReplayOptions {
   // Keep the replay's own trace of a regressed (not updated) trace in this folder, as
   // <trace path with '/' -> '_'>.replayed.ctrace (TraceVerdict::replayed_trace).
   std::optional<std::string> keep_regressed_in;
+  // Last say on the environment of the command about to run (argv, NAME=VALUE entries):
+  // ctest-replay activates the pytest plugin here, as ctest-record does. Empty: none.
+  std::function<std::vector<std::string>(const std::vector<std::string>& argv,
+                                         std::vector<std::string> env)>
+      adjust_environment;
 };
 
 // Variables whose recorded values are restored for a replay (they change output formatting).
