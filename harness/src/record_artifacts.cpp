@@ -253,32 +253,10 @@ std::string summary_json(const RecordArtifactsRun& run, const ArtifactData& data
   } else {
     json.null();
   }
-  json.key("streams").begin_object();
-  for (int i = 0; i < ctrecord::kStreamCount; ++i) {
-    const auto& totals = s.streams[static_cast<std::size_t>(i)];
-    json.key(ctrecord::stream_name(static_cast<ctrecord::Stream>(i))).begin_object();
-    json.key("bytes").value(totals.bytes);
-    json.key("chunks").value(totals.chunks);
-    json.end_object();
-  }
-  json.end_object();
-  json.key("end");
-  if (s.end) {
-    json.begin_object();
-    write_end_fields(json, *s.end);
-    json.end_object();
-  } else {
-    json.null();
-  }
+  write_streams_json(json, s);
+  write_end_json(json, s);
   write_tests_json(json, s.tests);
-  json.key("notes").begin_array();
-  for (const auto& note : s.notes) {
-    json.begin_object();
-    json.key("level").value(note_level_name(note.level));
-    json.key("text").bytes_value(note.text);
-    json.end_object();
-  }
-  json.end_array();
+  write_notes_json(json, s);
   json.end_object();
   out += '\n';
   return out;

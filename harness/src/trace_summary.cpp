@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "ctharness/text_format.hpp"
+#include "ctharness/trace_json.hpp"
 
 namespace ctharness {
 
@@ -108,6 +109,40 @@ std::vector<std::pair<std::string, std::string>> tests_text(
                                    format_duration(test.duration_ns), printable(test.id), sizes));
   }
   return lines;
+}
+
+void write_streams_json(JsonWriter& json, const TraceSummary& summary) {
+  json.key("streams").begin_object();
+  for (int i = 0; i < ctrecord::kStreamCount; ++i) {
+    const auto& totals = summary.streams[static_cast<std::size_t>(i)];
+    json.key(ctrecord::stream_name(static_cast<ctrecord::Stream>(i))).begin_object();
+    json.key("bytes").value(totals.bytes);
+    json.key("chunks").value(totals.chunks);
+    json.end_object();
+  }
+  json.end_object();
+}
+
+void write_end_json(JsonWriter& json, const TraceSummary& summary) {
+  json.key("end");
+  if (summary.end) {
+    json.begin_object();
+    write_end_fields(json, *summary.end);
+    json.end_object();
+  } else {
+    json.null();
+  }
+}
+
+void write_notes_json(JsonWriter& json, const TraceSummary& summary) {
+  json.key("notes").begin_array();
+  for (const auto& note : summary.notes) {
+    json.begin_object();
+    json.key("level").value(note_level_name(note.level));
+    json.key("text").bytes_value(note.text);
+    json.end_object();
+  }
+  json.end_array();
 }
 
 }  // namespace ctharness

@@ -48,6 +48,13 @@ TraceSummary summarize_trace(ctrecord::TraceReader& reader);
 // [{section, bytes}]}, ...] (shared by `ctest-trace info --json` and the record artifacts).
 void write_tests_json(JsonWriter& json, const std::vector<ctreplay::TestRecord>& tests);
 
+// Into an open object, the parts of a summary every JSON report shares (`ctest-trace info
+// --json`, the record artifacts' summary.json): "streams" {stdin|stdout|stderr: {bytes,
+// chunks}}, "end" (the end event or null), "notes" [{level, text}].
+void write_streams_json(JsonWriter& json, const TraceSummary& summary);
+void write_end_json(JsonWriter& json, const TraceSummary& summary);
+void write_notes_json(JsonWriter& json, const TraceSummary& summary);
+
 // Text lines for `ctest-trace info`: {"tests", "3 (2 passed, 1 failed)"}, then one
 // {"test", "passed   0.012 s  ID  (stdout 10 B, stderr 0 B, captured 12 B)"} per test.
 std::vector<std::pair<std::string, std::string>> tests_text(
