@@ -27,10 +27,14 @@ step "ctest-trace events $out/smoke.ctrace   (io events, one JSON object per lin
 "$trace" events "$out/smoke.ctrace" | grep '"kind":"io"' | head -n 6
 
 if "$py" -c 'import pytest' 2>/dev/null; then
-  step "ctest-record -o $out/pytest.ctrace -- python3 -m pytest fixtures/pytest_demo"
-  (cd "$root" && "$record" -o "$out/pytest.ctrace" -- "$py" -m pytest -p no:cacheprovider fixtures/pytest_demo)
-  step "ctest-trace info $out/pytest.ctrace"
-  "$trace" info "$out/pytest.ctrace"
+  step "ctest-record --artifact-dir $out/ci -o pytest.ctrace -- python3 -m pytest fixtures/pytest_demo"
+  echo "(the pytest plugin is loaded automatically: the trace knows which test printed what)"
+  (cd "$root" && "$record" --artifact-dir "$out/ci" -o pytest.ctrace -- "$py" -m pytest -p no:cacheprovider fixtures/pytest_demo)
+  step "ctest-trace info $out/ci/pytest.ctrace   (per-test outcomes and output sizes at the end)"
+  "$trace" info "$out/ci/pytest.ctrace"
+  step "ls $out/ci   (ready for a CI upload-artifact step)"
+  ls -l "$out/ci"
+  sed -n '1,6p' "$out/ci/junit.xml"
 else
   echo "(pytest is not installed for $py: skipping the pytest demo)"
 fi
@@ -42,5 +46,11 @@ step "ctest-replay $out/*.ctrace   (re-run each recording, feed its stdin back, 
 step "ctest-replay $out/smoke.ctrace -- sh -c 'python3 fixtures/stdout_script.py | tr a-z A-Z'   (a changed program)"
 "$replay" "$out/smoke.ctrace" -- sh -c "\"$py\" \"$root/fixtures/stdout_script.py\" | tr a-z A-Z" ||
   echo "(exit $?: the regression is caught, with the diff above)"
+
+if [[ -f $out/ci/pytest.ctrace ]]; then
+  step "CTR_DEMO_CHANGED=1 ctest-replay $out/ci/pytest.ctrace   (one test prints something else)"
+  (cd "$root" && CTR_DEMO_CHANGED=1 "$replay" "$out/ci/pytest.ctrace") ||
+    echo "(exit $?: the regression names the test whose output changed)"
+fi
 
 step "done: traces are in $out"
