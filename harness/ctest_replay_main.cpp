@@ -9,6 +9,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -27,7 +28,14 @@ namespace log = ctrecord::log;
 using ctreplay::Outcome;
 using ctreplay::TraceVerdict;
 
+// Writes a report, creating its folder first (CI paths like reports/replay.xml).
 void write_text_file(const std::string& path, const std::string& text) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) throw ctrecord::EnvironmentError("mkdir", parent.string(), ec.value());
+  }
   ctrecord::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd) throw ctrecord::EnvironmentError("open", path, errno);
   if (int err = ctrecord::write_all(fd.get(), text))

@@ -463,7 +463,8 @@ class ReplayFolderTest(ReplayTestCase):
         self.assert_diff_lines(r, "result: 42", "result: 43")
 
     def test_json_and_junit_reports(self):
-        json_path, junit_path = self.path("report.json"), self.path("report.xml")
+        # Into folders that do not exist yet, as CI report paths often are.
+        json_path, junit_path = self.path("reports", "report.json"), self.path("reports", "xml", "report.xml")
         r = self.replay("-j", "2", "--json", json_path, "--junit", junit_path, self.folder,
                         env=clean_env(CTR_VERSIONED_CHANGED="charlie"))
         self.assert_status(r, 1, "folder with one regression, with reports")
