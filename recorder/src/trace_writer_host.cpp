@@ -39,6 +39,8 @@ constexpr int kBehindLevel = -5;
 // than a hand-off, and a short capture never starts the pool's threads.
 constexpr std::size_t kInlineFrameBytes = 64u << 10;
 
+constexpr auto kLinger = std::chrono::microseconds(200);
+
 constexpr auto kInFlightPoll = std::chrono::milliseconds(2);
 }  // namespace
 
@@ -230,6 +232,13 @@ void TraceWriterHost::run_writer() {
     }
     write_ready(false);
     if (taken == 0 && queue_.closed_and_empty()) break;
+    // A trickle of small events (line-by-line output): let them gather for a moment instead
+    // of being woken for each one. Waking this thread costs the posting thread a futex call
+    // per event; sleeping here costs nothing while the queue is far from full, and delays
+    // only the trace (never the console) by at most kLinger.
+    if (taken > 0 && taken < kBatchSize / 8 && !queue_.closed_and_empty()) {
+      std::this_thread::sleep_for(kLinger);
+    }
   }
   submit_pending();
   write_ready(true);
