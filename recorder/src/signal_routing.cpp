@@ -1,5 +1,5 @@
-// SignalRouting: forwarding handlers, SIGCHLD signalfd, SIGPIPE ignored, inherited signal
-// state kept for the child and restored on destruction.
+// SignalRouting: forwarding handlers, SIGCHLD signalfd, SIGPIPE and SIGXFSZ ignored, inherited
+// signal state kept for the child and restored on destruction.
 #include "ctrecord/signal_routing.hpp"
 
 #include <sys/eventfd.h>
@@ -78,6 +78,9 @@ SignalRouting::SignalRouting() {
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
   ::sigaction(SIGPIPE, &ignore, &inherited_sigpipe_);
+  // A trace write beyond RLIMIT_FSIZE must fail with EFBIG (an incomplete trace, reported),
+  // not kill the recorder and leave the command without its reader.
+  ::sigaction(SIGXFSZ, &ignore, &inherited_sigxfsz_);
 
   struct sigaction forward {};
   forward.sa_sigaction = forward_signal;
@@ -95,6 +98,7 @@ SignalRouting::SignalRouting() {
 SignalRouting::~SignalRouting() {
   for (const auto& [sig, action] : replaced_) ::sigaction(sig, &action, nullptr);
   ::sigaction(SIGPIPE, &inherited_sigpipe_, nullptr);
+  ::sigaction(SIGXFSZ, &inherited_sigxfsz_, nullptr);
   drain_sigchld();
   ::sigaction(SIGCHLD, &inherited_sigchld_, nullptr);
   ::pthread_sigmask(SIG_SETMASK, &inherited_mask_, nullptr);
@@ -110,10 +114,11 @@ void SignalRouting::set_child(pid_t pid, bool whole_group) noexcept {
 
 std::vector<int> SignalRouting::signals_to_default_in_child() const {
   std::vector<int> result;
-  // SIGPIPE is ignored here only for our own sake; the child gets what we inherited (an
-  // inherited SIG_IGN survives exec by itself). Handlers never survive exec. An inherited
-  // ignored SIGCHLD cannot be handed on by posix_spawn: the child gets the default.
+  // SIGPIPE and SIGXFSZ are ignored here only for our own sake; the child gets what we
+  // inherited (an inherited SIG_IGN survives exec by itself). Handlers never survive exec. An
+  // inherited ignored SIGCHLD cannot be handed on by posix_spawn: the child gets the default.
   if (inherited_sigpipe_.sa_handler != SIG_IGN) result.push_back(SIGPIPE);
+  if (inherited_sigxfsz_.sa_handler != SIG_IGN) result.push_back(SIGXFSZ);
   return result;
 }
 

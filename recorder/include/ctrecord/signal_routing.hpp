@@ -3,10 +3,11 @@
 // at once (whatever the poll loop is blocked in) unless the terminal sent them (the child, in
 // the same process group, got those itself), and that wakes the loop through an eventfd.
 // SIGCHLD is blocked and read from a signalfd. SIGPIPE is ignored so a closed console shows
-// up as EPIPE. A SIGCHLD inherited as ignored is reset to default (otherwise the kernel reaps
-// the child and its status is lost). Everything is restored on destruction; the child starts
-// with the inherited mask and dispositions. One instance at a time; create it before any
-// thread starts (threads inherit the mask).
+// up as EPIPE, and SIGXFSZ so a trace beyond RLIMIT_FSIZE shows up as EFBIG (a disk-full
+// error) instead of killing the recorder. A SIGCHLD inherited as ignored is reset to default
+// (otherwise the kernel reaps the child and its status is lost). Everything is restored on
+// destruction; the child starts with the inherited mask and dispositions. One instance at a
+// time; create it before any thread starts (threads inherit the mask).
 #pragma once
 
 #include <signal.h>
@@ -49,6 +50,7 @@ class SignalRouting {
   UniqueFd wake_fd_;
   sigset_t inherited_mask_{};
   struct sigaction inherited_sigpipe_ {};
+  struct sigaction inherited_sigxfsz_ {};
   struct sigaction inherited_sigchld_ {};
   std::vector<std::pair<int, struct sigaction>> replaced_;  // forwarded signals we handle
 };
