@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
 .PHONY: all deps configure build test demo test-asan test-tsan test-sanitizers stress format \
-        check-format clean help bench
+        check-format clean help bench fuzz fuzz-long fuzz-build
 
 all: build
 
@@ -17,6 +17,8 @@ help:
 	@echo "make test-tsan        the same tests in a ThreadSanitizer build ($(BUILD_DIR)-tsan)"
 	@echo "make stress           the long stress tests (ctest label 'stress')"
 	@echo "make bench            side-by-side throughput (cat, tee, zstd, script, asciinema); BENCH_SIZE=1G"
+	@echo "make fuzz             libFuzzer targets (clang, ASan+UBSan), $(FUZZ_SECONDS) s each; what CI runs"
+	@echo "make fuzz-long        the same for $(FUZZ_LONG_SECONDS) s each (FUZZ_LONG_SECONDS=...)"
 	@echo "make format           clang-format every C++ file; check-format only checks"
 
 deps:
@@ -58,6 +60,28 @@ bench:
 	python3 bench/run.py --build-dir $(BUILD_DIR)-bench --doc docs/benchmarks.md \
 	  --results $(BUILD_DIR)-bench/bench-results.md
 
+# Fuzzing (docs/reliability.md#fuzzing): a clang build of its own ($(BUILD_DIR)-fuzz, -DCTR_FUZZ=ON)
+# with libFuzzer, ASan and UBSan; tests/fuzz/run.sh replays every seed and regression input,
+# then fuzzes each target, $(JOBS) at a time. The corpus grows in $(BUILD_DIR)-fuzz/fuzz-corpus;
+# findings land in $(BUILD_DIR)-fuzz/fuzz-findings. FUZZ_TARGETS picks targets.
+FUZZ_TARGETS ?= trace_reader_fuzz event_decode_fuzz normalizer_rules_fuzz control_protocol_fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_LONG_SECONDS ?= 600
+
+fuzz-build:
+	@bash ci/install-deps.sh --fuzz
+	cmake -S . -B $(BUILD_DIR)-fuzz -DCTR_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD_DIR)-fuzz -j $(JOBS)
+
+fuzz: fuzz-build
+	bash tests/fuzz/run.sh --build-dir $(BUILD_DIR)-fuzz --seconds $(FUZZ_SECONDS) --jobs $(JOBS) \
+	  $(FUZZ_TARGETS)
+
+fuzz-long: fuzz-build
+	bash tests/fuzz/run.sh --build-dir $(BUILD_DIR)-fuzz --seconds $(FUZZ_LONG_SECONDS) \
+	  --jobs $(JOBS) $(FUZZ_TARGETS)
+
 format:
 	clang-format -i $$(git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp')
 
@@ -65,4 +89,4 @@ check-format:
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD_DIR) $(BUILD_DIR)-asan $(BUILD_DIR)-tsan $(BUILD_DIR)-bench
+	rm -rf $(BUILD_DIR) $(BUILD_DIR)-asan $(BUILD_DIR)-tsan $(BUILD_DIR)-bench $(BUILD_DIR)-fuzz

@@ -4,6 +4,7 @@
 # when something is missing. Needs root (or sudo) only in that case.
 #   ci/install-deps.sh           the packages below
 #   ci/install-deps.sh --bench   also the tools `make bench` compares against (bench_packages)
+#   ci/install-deps.sh --fuzz    also clang and libFuzzer for `make fuzz` (fuzz_packages)
 set -euo pipefail
 
 packages=(
@@ -20,12 +21,19 @@ packages=(
 # Only for `make bench` (bench/run.py): the commands the recorder is compared with, and
 # /usr/bin/time for peak RSS.
 bench_packages=(asciinema hyperfine bsdutils zstd time)
+# Only for `make fuzz` (tests/fuzz, docs/reliability.md): clang 14 (Debian 12's), its runtime
+# libraries (libFuzzer, ASan, UBSan) and llvm-symbolizer for readable stack traces in findings.
+# Not in the default list: about 37 MB to download (70 MB on a machine without
+# clang-format's LLVM libraries) that `make test` and `make demo` never use.
+fuzz_packages=(clang-14 libclang-rt-14-dev llvm-14)
 
-case "${1:-}" in
-  "") ;;
-  --bench) packages+=("${bench_packages[@]}") ;;
-  *) echo "usage: ci/install-deps.sh [--bench]" >&2; exit 2 ;;
-esac
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=("${bench_packages[@]}") ;;
+    --fuzz) packages+=("${fuzz_packages[@]}") ;;
+    *) echo "usage: ci/install-deps.sh [--bench] [--fuzz]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for pkg in "${packages[@]}"; do
