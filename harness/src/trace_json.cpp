@@ -76,6 +76,21 @@ void write_fields(JsonWriter& json, const ctrecord::CapturedEvent& ev) {
   }
 }
 
+void write_fields(JsonWriter& json, const ctrecord::TerminalEvent& ev) {
+  json.key("t_ns").value(ev.t_ns);
+  const bool opened = ev.change == ctrecord::TerminalChange::Opened;
+  json.key("change").value(opened ? "opened" : "resized");
+  if (opened) {
+    json.key("mode").bytes_value(ev.mode);
+    json.key("merged").value(ev.merged);
+    json.key("term").bytes_value(ev.term);
+  }
+  json.key("rows").value(static_cast<std::uint64_t>(ev.rows));
+  json.key("cols").value(static_cast<std::uint64_t>(ev.cols));
+  json.key("xpixel").value(static_cast<std::uint64_t>(ev.xpixel));
+  json.key("ypixel").value(static_cast<std::uint64_t>(ev.ypixel));
+}
+
 void write_fields(JsonWriter& json, const ctrecord::StartEvent& ev) {
   write_start_fields(json, ev);
 }

@@ -105,6 +105,9 @@ DecodedEvent decode_event_at(std::string_view frame, std::size_t pos, std::uint6
     case EventKind::Captured:
       result.event = decode_body<CapturedEvent>(body, frame_offset, body_start, kind);
       break;
+    case EventKind::Terminal:
+      result.event = decode_body<TerminalEvent>(body, frame_offset, body_start, kind);
+      break;
     default: break;  // a kind from a newer writer: skipped (forward compatible by design)
   }
   return result;

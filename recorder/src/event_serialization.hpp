@@ -60,6 +60,7 @@ inline constexpr std::size_t kMinEnvVarBytes = 8 + 8 + 1;     // name, value, re
 inline constexpr std::uint8_t kMaxStream = kStreamCount - 1;  // Stream::Stderr
 inline constexpr std::uint8_t kMaxNoteLevel = 2;              // NoteLevel::Error
 inline constexpr std::uint8_t kMaxTestPhase = 1;              // TestPhase::Finished
+inline constexpr std::uint8_t kMaxTerminalChange = 1;         // TerminalChange::Resized
 
 template <typename Archive>
 void serialize(Archive& ar, EnvVar& var) {
@@ -116,6 +117,12 @@ void serialize(Archive& ar, TestEvent& ev) {
 template <typename Archive>
 void serialize(Archive& ar, CapturedEvent& ev) {
   ar(ev.t_ns, ev.test_id, ev.section, ev.bytes, ev.producer);
+}
+
+template <typename Archive>
+void serialize(Archive& ar, TerminalEvent& ev) {
+  ar(ev.t_ns, EnumField<TerminalChange>{ev.change, kMaxTerminalChange}, ev.mode, ev.merged, ev.rows,
+     ev.cols, ev.xpixel, ev.ypixel, ev.term);
 }
 
 }  // namespace ctrecord::detail

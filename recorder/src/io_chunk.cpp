@@ -35,6 +35,7 @@ const char* event_kind_name(EventKind kind) noexcept {
     case EventKind::End: return "end";
     case EventKind::Test: return "test";
     case EventKind::Captured: return "captured";
+    case EventKind::Terminal: return "terminal";
   }
   return "unknown";
 }

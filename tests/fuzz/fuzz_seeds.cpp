@@ -65,6 +65,7 @@ std::vector<TraceEvent> test_run() {
       ctrecord::TestEvent{14, TestPhase::Started, "test_a.py::test_two", "", 0, 42},
       err,
       ctrecord::TestEvent{15, TestPhase::Finished, "test_a.py::test_two", "failed", 0, 42},
+      ctrecord::TerminalEvent{15, ctrecord::TerminalChange::Resized, "", false, 30, 100, 0, 0, ""},
       ctrecord::StreamClosedEvent{Stream::Stdout, 16, "eof"},
       ctrtest::sample_exit(),
       ctrtest::sample_end(),

@@ -92,6 +92,17 @@ TEST(EventCodec, TestAndCapturedLayout) {
                                     u64_le(3)));
 }
 
+TEST(EventCodec, TerminalLayout) {
+  std::string out;
+  ctrecord::encode_event(
+      ctrecord::TerminalEvent{3, ctrecord::TerminalChange::Resized, "pty", true, 24, 80, 1, 2, "x"},
+      out);
+  // t_ns u64 | change u8 | mode | merged bool | rows, cols, xpixel, ypixel u16 | term
+  EXPECT_EQ(out, event_bytes(9, u64_le(3) + std::string(1, '\x01') + u64_le(3) + "pty" +
+                                    std::string(1, '\x01') +
+                                    std::string("\x18\0\x50\0\x01\0\x02\0", 8) + u64_le(1) + "x"));
+}
+
 TEST(EventCodec, SkipsUnknownKinds) {
   const std::string frame = event_bytes(200, "whatever a newer writer put here") +
                             encode_all({ctrtest::sample_end()}) + event_bytes(0, "");

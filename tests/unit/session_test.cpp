@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <map>
 #include <set>
 #include <thread>
@@ -32,9 +33,14 @@ namespace {
 class StdFdsSandbox {
  public:
   StdFdsSandbox() {
+    // gtest's buffered output must not land in the files a test puts on fds 1/2.
+    std::fflush(stdout);
+    std::fflush(stderr);
     for (int fd = 0; fd < 3; ++fd) saved_[fd] = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
   }
   ~StdFdsSandbox() {
+    std::fflush(stdout);
+    std::fflush(stderr);
     for (int fd = 0; fd < 3; ++fd) {
       if (saved_[fd] >= 0) {
         ::dup2(saved_[fd], fd);

@@ -95,11 +95,18 @@ TEST_F(TraceCli, EventsAsJsonLines) {
             "\"section\":\"stdout call\",\"producer\":4242,\"size\":3,\"text\":"
             "\"o\\u0000k\"}");
   EXPECT_EQ(lines[6],
+            "{\"kind\":\"terminal\",\"t_ns\":93,\"change\":\"opened\",\"mode\":\"pty\","
+            "\"merged\":true,\"term\":\"xterm-256color\",\"rows\":24,\"cols\":80,"
+            "\"xpixel\":640,\"ypixel\":480}");
+  EXPECT_EQ(lines[7],
+            "{\"kind\":\"terminal\",\"t_ns\":94,\"change\":\"resized\",\"rows\":50,"
+            "\"cols\":132,\"xpixel\":0,\"ypixel\":0}");
+  EXPECT_EQ(lines[8],
             "{\"kind\":\"exit\",\"t_ns\":999,\"exited\":false,\"code\":-3,\"signal\":9,"
             "\"core_dumped\":true,\"status\":137,\"spawn_error\":\"spawn went wrong\","
             "\"duration_ns\":18446744073709551615,\"max_rss_kib\":-1,\"user_cpu_us\":17,"
             "\"sys_cpu_us\":1099511627776}");
-  EXPECT_EQ(lines[7],
+  EXPECT_EQ(lines[9],
             "{\"kind\":\"end\",\"t_ns\":1000,\"counters\":{\"bytes\":{\"stdin\":1,\"stdout\":2,"
             "\"stderr\":3},\"chunks\":{\"stdin\":4,\"stdout\":5,\"stderr\":6},"
             "\"dropped_chunks\":7,\"dropped_bytes\":8,\"queue_high_water\":9}}");
@@ -140,7 +147,7 @@ TEST_F(TraceCli, InfoJsonShape) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(contains(r.out,
                        "\"format_version\":1,\"complete\":true,\"error\":null,"
-                       "\"error_offset\":null,\"frames\":4,"))
+                       "\"error_offset\":null,\"frames\":5,"))
       << r.out;
   EXPECT_TRUE(contains(r.out, "\"start\":{\"argv\":["));
   EXPECT_TRUE(contains(r.out, "\"exit\":{\"t_ns\":999,"));

@@ -128,6 +128,9 @@ inline std::vector<ctrecord::TraceEvent> every_kind() {
                           12345, 4242},
       ctrecord::CapturedEvent{92, "tests/t.py::test_a[1]", "stdout call", std::string("o\0k", 3),
                               4242},
+      ctrecord::TerminalEvent{93, ctrecord::TerminalChange::Opened, "pty", true, 24, 80, 640, 480,
+                              "xterm-256color"},
+      ctrecord::TerminalEvent{94, ctrecord::TerminalChange::Resized, "", false, 50, 132, 0, 0, ""},
       sample_exit(),
       sample_end(),
   };

@@ -118,8 +118,28 @@ struct CapturedEvent {
   bool operator==(const CapturedEvent&) const = default;
 };
 
+enum class TerminalChange : std::uint8_t { Opened = 0, Resized = 1 };
+
+// The command ran on a pseudo-terminal (ctest-record --tty). `opened` comes right after the
+// start event and says how: `mode` "pty" (stdin, stdout and stderr all on the pty: the
+// output is one stream, recorded as stdout, `merged` true) or "pty-stdout" (stdin and stdout
+// on the pty, stderr a pipe of its own). Each window-size change while it ran is a `resized`
+// event (mode and term empty), placed between the output before and after the change.
+struct TerminalEvent {
+  std::uint64_t t_ns = 0;
+  TerminalChange change = TerminalChange::Opened;
+  std::string mode;  // opened: "pty" or "pty-stdout"
+  bool merged = false;
+  std::uint16_t rows = 0;  // window size (0 x 0: unknown)
+  std::uint16_t cols = 0;
+  std::uint16_t xpixel = 0;
+  std::uint16_t ypixel = 0;
+  std::string term;  // opened: $TERM the command was given ("" unset)
+  bool operator==(const TerminalEvent&) const = default;
+};
+
 using TraceEvent = std::variant<StartEvent, IoChunk, StreamClosedEvent, NoteEvent, ExitEvent,
-                                EndEvent, TestEvent, CapturedEvent>;
+                                EndEvent, TestEvent, CapturedEvent, TerminalEvent>;
 
 // On-disk kind tags (stable; never reuse a number).
 enum class EventKind : std::uint8_t {
@@ -131,6 +151,7 @@ enum class EventKind : std::uint8_t {
   End = 6,
   Test = 7,
   Captured = 8,
+  Terminal = 9,
 };
 
 EventKind event_kind(const TraceEvent& event) noexcept;
