@@ -34,6 +34,12 @@ LoadedTrace load_trace(const std::string& path) {
       trace.spans[index].push_back({trace.streams[index].size(), chunk->t_ns});
     } else if (auto* exit = std::get_if<ctrecord::ExitEvent>(&*event)) {
       trace.exit = *exit;
+    } else if (auto* terminal = std::get_if<ctrecord::TerminalEvent>(&*event)) {
+      if (terminal->change == ctrecord::TerminalChange::Opened) {
+        if (!trace.terminal) trace.terminal = std::move(*terminal);
+      } else {
+        trace.resizes.push_back(std::move(*terminal));
+      }
     }
   }
   if (!reader.complete()) {

@@ -31,6 +31,9 @@ struct LoadedTrace {
   std::vector<std::pair<ctrecord::Stream, std::string>> output_order;  // stdout/stderr chunks
   std::vector<ctrecord::RecordedInput> stdin_chunks;
   std::vector<TestRecord> tests;  // empty: no test events (no integration reported any)
+  // Set when the command ran on a pseudo-terminal (ctest-record --tty): mode, size, $TERM.
+  std::optional<ctrecord::TerminalEvent> terminal;
+  std::vector<ctrecord::TerminalEvent> resizes;  // window-size changes, in recorded order
 
   // Recording time of the chunk holding line `line` (1-based) of `stream`.
   std::uint64_t time_of_line(ctrecord::Stream stream, std::uint64_t line) const;
