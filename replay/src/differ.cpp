@@ -46,6 +46,25 @@ std::uint64_t common_suffix(std::string_view a, std::string_view b, std::size_t 
   return n;
 }
 
+// A side's line as the diff shows it: ESC as "\e" and a '\r' before the end of the line as
+// "\r", so a terminal showing the diff neither runs the line's escape sequences (a colour
+// change would look like no change) nor lets a '\r' overwrite the line. A '\r' ending the
+// line (CRLF with crlf turned off) stays as it is.
+std::string visible(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\x1b') {
+      out += "\\e";
+    } else if (text[i] == '\r' && i + 1 < text.size()) {
+      out += "\\r";
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 // Diff lines with the output cap applied: every line after the ---/+++ header counts.
 class DiffOutput {
  public:
@@ -68,7 +87,7 @@ class DiffOutput {
   // A line of one side, which carries its '\n' unless it is the last line and has none.
   void side_line(std::string_view colour, char tag, std::string_view text) {
     const bool newline = !text.empty() && text.back() == '\n';
-    line(colour, tag, newline ? text.substr(0, text.size() - 1) : text);
+    line(colour, tag, visible(newline ? text.substr(0, text.size() - 1) : text));
     if (!newline) line({}, 0, "\\ No newline at end of file");
   }
 
