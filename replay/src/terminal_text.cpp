@@ -150,6 +150,7 @@ std::string strip_ansi(std::string_view bytes) {
 }
 
 std::string collapse_carriage_returns(std::string_view bytes) {
+  if (bytes.find('\r') == std::string_view::npos) return std::string(bytes);
   std::string out;
   out.reserve(bytes.size());
   std::size_t pos = 0;

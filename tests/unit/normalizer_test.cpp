@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ctrecord/errors.hpp"
+#include "ctreplay/replay_run.hpp"
 
 using ctreplay::Normalizer;
 using ctreplay::NormalizerOptions;
@@ -84,6 +85,17 @@ TEST(NormalizerTerminal, ProgressIsOnForTerminalRecordingsOnly) {
   EXPECT_EQ(rec(n, "1%\r2%\n"), "2%\n");
   EXPECT_EQ(n.active().front(), "progress");
   EXPECT_EQ(rec(make({.disabled = {"progress"}, .terminal = true}), "1%\r2%\n"), "1%\r2%\n");
+}
+
+TEST(NormalizerTerminal, ProgressFollowsEitherTracesTerminalEvent) {
+  ctreplay::LoadedTrace pipe;
+  ctreplay::LoadedTrace pty;
+  pty.terminal = ctrecord::TerminalEvent{.mode = "pty", .merged = true, .rows = 24, .cols = 80};
+  EXPECT_FALSE(ctreplay::normalizer_options_for({}, pipe, pipe).terminal);
+  EXPECT_TRUE(ctreplay::normalizer_options_for({}, pty, pipe).terminal);
+  EXPECT_TRUE(ctreplay::normalizer_options_for({}, pipe, pty).terminal);
+  const auto options = ctreplay::normalizer_options_for({.disabled = {"progress"}}, pty, pty);
+  EXPECT_EQ(rec(make(options), "1%\r2%\n"), "1%\r2%\n");
 }
 
 TEST(NormalizerTerminal, NamingADefaultOffBuiltinTurnsItOn) {
