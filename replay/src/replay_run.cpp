@@ -30,6 +30,12 @@ RunFacts run_facts(const LoadedTrace& trace) {
   return facts;
 }
 
+NormalizerOptions normalizer_options_for(NormalizerOptions options, const LoadedTrace& expected,
+                                         const LoadedTrace& actual) {
+  options.terminal = options.terminal || expected.terminal || actual.terminal;
+  return options;
+}
+
 namespace {
 
 // "[stdout] line" / "[stderr] line" in read order: the interleaving, line by line.
@@ -309,7 +315,8 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
       if (entry.rfind("TMPDIR=", 0) == 0) current.tmpdir = entry.substr(7);
     }
     if (current.tmpdir.empty()) current.tmpdir = "/tmp";
-    const Normalizer normalizer(options.normalize, run_facts(expected), current);
+    const Normalizer normalizer(normalizer_options_for(options.normalize, expected, actual),
+                                run_facts(expected), current);
     const auto notes = result.notes;
     verdict = compare_traces(expected, actual, normalizer, options.diff, options.merged);
     verdict.trace = trace_path;
