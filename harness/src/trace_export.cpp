@@ -1,6 +1,6 @@
 // `ctest-trace export --format asciicast|text [-o FILE] TRACE`: a recording in another format,
 // streamed from the reader: asciicast v2 for asciinema's player (AsciicastEncoder), or the
-// output as plain text (docs/cli.md).
+// output as plain text (export_text) (docs/cli.md).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,6 +10,7 @@
 
 #include "ctharness/asciicast.hpp"
 #include "ctharness/stdout_writer.hpp"
+#include "ctharness/text_export.hpp"
 #include "ctharness/trace_cli.hpp"
 #include "ctharness/trace_cli_options.hpp"
 #include "ctrecord/errors.hpp"
@@ -47,7 +48,11 @@ int run_trace_export(const std::vector<std::string>& args) {
     if (!file) throw ctrecord::EnvironmentError("open", name, errno);
   }
   StdoutWriter out(file ? file.get() : 1, name);
-  export_asciicast(*reader, out);
+  if (format == "asciicast") {
+    export_asciicast(*reader, out);
+  } else {
+    export_text(*reader, out);
+  }
   out.flush();
   if (file && ::close(file.release()) != 0) {
     throw ctrecord::EnvironmentError("close", name, errno);

@@ -1,14 +1,16 @@
-// Tests of the asciicast v2 export (`ctest-trace export --format asciicast`) on synthetic
-// traces: the exact header and event lines for pipe and pty recordings, resizes, keystrokes,
-// UTF-8 cut across chunks, invalid bytes and the "\n" -> "\r\n" rule for pipes.
-#include "ctharness/asciicast.hpp"
-
+// Tests of `ctest-trace export` on synthetic traces. asciicast v2: the exact header and event
+// lines for pipe and pty recordings, resizes, keystrokes, UTF-8 cut across chunks, invalid
+// bytes and the "\n" -> "\r\n" rule for pipes. text: escape sequences stripped (also when cut
+// across chunks), "\r\n" -> "\n" on a pty, lines in the order they were completed.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "ctharness/asciicast.hpp"
+#include "ctharness/text_export.hpp"
 #include "trace_test_util.hpp"
 
 namespace {
@@ -38,8 +40,11 @@ TerminalEvent opened(std::string mode, std::uint16_t rows, std::uint16_t cols) {
                        0, "xterm-kitty"};
 }
 
-// Writes `events` as a trace and returns the asciicast export, one string per line.
-std::vector<std::string> export_lines(const std::vector<ctrecord::TraceEvent>& events) {
+using Exporter = std::function<void(ctrecord::TraceReader&, ctharness::StdoutWriter&)>;
+
+// Writes `events` as a trace and returns what `exporter` makes of it.
+std::string export_trace(const std::vector<ctrecord::TraceEvent>& events,
+                         const Exporter& exporter) {
   ctrtest::TempFile trace;
   ctrtest::TempFile cast("run.cast");
   ctrtest::write_trace(trace.path(), events, 2);
@@ -47,11 +52,16 @@ std::vector<std::string> export_lines(const std::vector<ctrecord::TraceEvent>& e
     ctrecord::TraceReader reader(trace.path());
     ctrecord::UniqueFd fd = ctrtest::open_for_writing(cast.path());
     ctharness::StdoutWriter out(fd.get(), cast.path());
-    ctharness::export_asciicast(reader, out);
+    exporter(reader, out);
     out.flush();
   }
+  return ctrtest::read_file(cast.path());
+}
+
+// The asciicast export of `events`, one string per line.
+std::vector<std::string> export_lines(const std::vector<ctrecord::TraceEvent>& events) {
   std::vector<std::string> lines;
-  std::istringstream in(ctrtest::read_file(cast.path()));
+  std::istringstream in(export_trace(events, ctharness::export_asciicast));
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
 }
@@ -172,6 +182,32 @@ TEST(Asciicast, MissingStartAndUnknownSizeFallBackTo80x24) {
   ASSERT_EQ(no_start.size(), 2u);
   EXPECT_EQ(no_start[0], R"({"version":2,"width":80,"height":24,"env":{}})");
   EXPECT_EQ(no_start[1], R"([0.000000, "o", "x"])");
+}
+
+TEST(TextExport, PipeRecordingStripsEscapeSequencesAndKeepsLineEnds) {
+  const std::string text = export_trace(
+      {
+          start_event(),
+          chunk(Stream::Stdout, "\x1b[1mbold\x1b[0m\r\nout ", 1000),
+          chunk(Stream::Stderr, "err\x1b[3", 2000),  // a CSI cut across chunks
+          chunk(Stream::Stdin, "typed\n", 2500),
+          chunk(Stream::Stderr, "1mor\n", 3000),
+          chunk(Stream::Stdout, "line\n\x1b]0;title\x07tail", 4000),
+      },
+      ctharness::export_text);
+  EXPECT_EQ(text, "bold\r\nerror\nout line\ntail");
+}
+
+TEST(TextExport, PtyRecordingTurnsCrLfIntoLf) {
+  const std::string text = export_trace(
+      {
+          start_event(),
+          opened("pty", 24, 80),
+          chunk(Stream::Stdout, "$ ls\r\n\x1b[01;34mdir\x1b[0m  \xc3\xa9\r", 1000),
+          chunk(Stream::Stdout, "\n50%\r100%\r\n", 2000),
+      },
+      ctharness::export_text);
+  EXPECT_EQ(text, "$ ls\ndir  \xc3\xa9\n50%\r100%\n");
 }
 
 }  // namespace
