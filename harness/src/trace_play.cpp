@@ -23,6 +23,7 @@ namespace ctharness {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr double kLongestPause = 1e7;  // seconds (about 116 days)
 
 double positive_seconds(const po::variables_map& options, const char* name, bool zero_ok) {
   const double value = options[name].as<double>();
@@ -61,6 +62,7 @@ int run_trace_play(const std::vector<std::string>& args) {
     last_t_ns = std::max(last_t_ns, chunk->t_ns);
     double pause = static_cast<double>(gap_ns) / 1e9 / speed;
     if (max_wait) pause = std::min(pause, *max_wait);
+    pause = std::min(pause, kLongestPause);  // a tiny --speed must not overflow the clock
     due += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(pause));
     std::this_thread::sleep_until(due);
     StdoutWriter& target = chunk->stream == ctrecord::Stream::Stderr ? err : out;
