@@ -17,6 +17,7 @@ packages=(
   googletest libgtest-dev            # C++ unit tests
   python3 python3-pytest             # end-to-end tests; pytest for the demo
   zstd lsof procps sqlite3           # tools the tests and docs use
+  asciinema                          # e2e: `asciinema cat` plays ctest-trace's asciicast export
 )
 # Only for `make bench` (bench/run.py): the commands the recorder is compared with, and
 # /usr/bin/time for peak RSS.
