@@ -10,7 +10,7 @@ import json
 import os
 import unittest
 
-from ctr_helpers import RecordTestCase, PYTHON
+from ctr_helpers import RecordTestCase, PYTHON, TRACE_BIN, py_fixture
 
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REPLAY_BIN = os.environ.get("CTEST_REPLAY_BIN") or os.path.join(_REPO, "build", "harness",
@@ -125,6 +125,50 @@ class TtyModes(RecordTestCase):
         self.assertEqual(opened["term"], "vt100")
         rep = self.run_argv([REPLAY_BIN, r.trace], extra_env={"TERM": "dumb"})
         self.assertEqual(rep.status, 0, rep)
+
+    @unittest.skipUnless(os.access(REPLAY_BIN, os.X_OK), "ctest-replay not built")
+    def test_pty_recording_turns_the_progress_normaliser_on(self):
+        r = self.record(py_fixture("terminal_output.py"), ["--tty=always"],
+                        extra_env={"CTR_TERM_STEPS": "4"})
+        self.assertEqual(r.status, 0, r)
+        # More frames on the way to the same final state: the same to a user of a terminal.
+        more_frames = ["--env", "CTR_TERM_STEPS=9"]
+        rep = self.replay(r.trace, *more_frames)
+        self.assertEqual(rep.status, 0, rep)
+        rep = self.replay(r.trace, "--no-normalize", "progress", *more_frames)
+        self.assertEqual(rep.status, 1, rep)
+        self.assertIn(b"\\r", rep.stdout, "the rewrites are shown in the diff")
+        rep = self.replay(r.trace, "--env", "CTR_TERM_FINAL=90")
+        self.assertEqual(rep.status, 1, rep)
+        self.assertIn(b"-downloading 100% [##########]\n+downloading  90% [######### ]\n",
+                      rep.stdout, "the final states, collapsed")
+
+    @unittest.skipUnless(os.access(REPLAY_BIN, os.X_OK), "ctest-replay not built")
+    def test_colour_change_on_a_pty_is_a_regression_unless_stripped(self):
+        r = self.record(py_fixture("terminal_output.py"), ["--tty=always"],
+                        extra_env={"CTR_TERM_COLOR": "green"})
+        self.assertEqual(r.status, 0, r)
+        rep = self.replay(r.trace, "--env", "CTR_TERM_COLOR=red")
+        self.assertEqual(rep.status, 1, rep)
+        self.assertIn(b"\\e[32m", rep.stdout)
+        self.assertNotIn(b"\x1b", rep.stdout, "escape sequences are shown, not sent")
+        rep = self.replay(r.trace, "--ansi=strip", "--env", "CTR_TERM_COLOR=red")
+        self.assertEqual(rep.status, 0, rep)
+
+    def test_exports_of_a_pty_recording(self):
+        r = self.record([PYTHON, "-c", "print('\\x1b[1mbold\\x1b[0m caf\\xe9')"],
+                        ["--tty=always"])
+        self.assertEqual(r.status, 0, r)
+        rc, out, err = self.trace_tool(["export", "--format", "text", r.trace])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, "bold caf\u00e9\n".encode())
+        rc, out, err = self.trace_tool(["export", "--format", "asciicast", r.trace])
+        self.assertEqual(rc, 0, err)
+        lines = out.decode().splitlines()
+        header = json.loads(lines[0])
+        self.assertEqual((header["version"], header["width"], header["height"]), (2, 80, 24))
+        output = "".join(e[2] for e in map(json.loads, lines[1:]) if e[1] == "o")
+        self.assertEqual(output, "\x1b[1mbold\x1b[0m caf\u00e9\r\n")
 
 
 if __name__ == "__main__":
