@@ -138,6 +138,7 @@ void configure_terminal(const LoadedTrace& expected, ctrecord::RecordRequest& re
   ctrecord::WindowSize size{terminal.rows, terminal.cols, terminal.xpixel, terminal.ypixel};
   if (size.rows == 0 || size.cols == 0) size = ctrecord::kDefaultWindowSize;
   request.window_size = size;
+  request.resizes = expected.resizes;
   // Keystrokes carry their own end (the user's Ctrl-D); recorded input from a file or pipe
   // ended with the pty's end-of-file character, so the replay sends one too.
   request.stdin_is_terminal = expected.start.isatty[0] && expected.start.stdin_mode == "forwarded";
