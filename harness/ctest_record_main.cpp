@@ -1,6 +1,6 @@
 // ctest-record: run a command with its standard streams recorded into a trace.
 // Parse flags, resolve the policy, open the trace, record, report. Exit status: the command's,
-// or 125 for ctest-record's own failures.
+// 124 when --timeout expired, or 125 for ctest-record's own failures.
 #include <unistd.h>
 
 #include <cstdio>
@@ -22,6 +22,7 @@
 
 namespace {
 constexpr int kOwnFailure = 125;
+constexpr int kTimedOut = 124;  // as timeout(1)
 
 // --tty: pty or pipes, and which of our descriptors is the user's terminal.
 void configure_terminal(ctharness::TtyChoice choice, const ctrecord::StdFdState& std_fds,
@@ -65,6 +66,12 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
       ctrecord::resolve_policy(std::getenv(ctrecord::kCaptureIoEnvVar), options.capture_io);
   request.no_stdin = options.no_stdin;
   request.grace = std::chrono::milliseconds(static_cast<long long>(options.grace_seconds * 1000.0));
+  request.contain_descendants = true;
+  request.kill_orphans = options.kill_orphans;
+  if (options.timeout_seconds) {
+    request.timeout =
+        std::chrono::milliseconds(static_cast<long long>(*options.timeout_seconds * 1000.0));
+  }
   if (options.compression_level) {
     request.writer_options.compression_level = *options.compression_level;
     request.writer_options.adaptive_compression = false;
@@ -90,10 +97,11 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
       ctrecord::create_trace_file(path, default_path), path);
 
   const ctrecord::RecordResult result = ctrecord::record_command(request, std::move(writer));
-  int status = result.status;
+  // Timed out: 124 as timeout(1); the trace keeps the command's own end (SIGKILL) and a note.
+  int status = result.timed_out ? kTimedOut : result.status;
   if (result.trace_error) {
     log::error("the trace {} is incomplete: {}", path, *result.trace_error);
-    status = result.status == 0 ? kOwnFailure : result.status;
+    status = status == 0 ? kOwnFailure : status;
   } else {
     log::info("trace: {}", path);
   }

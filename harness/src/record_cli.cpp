@@ -25,6 +25,12 @@ po::options_description record_options() {
       "grace", po::value<double>()->value_name("SECONDS"),
       "after the command exits, how long to wait for processes it left behind that still hold "
       "its stdout/stderr (default 3)")(
+      "timeout", po::value<double>()->value_name("SECONDS"),
+      "kill the command and every process it started (SIGKILL) after SECONDS; ctest-record "
+      "then exits 124, as timeout(1) does")(
+      "kill-orphans",
+      "after the command exits and the grace period ends, kill the processes it started that "
+      "are still running (by default they are reported and left running)")(
       "compression-level", po::value<int>()->value_name("N"),
       "zstd level for every frame of the trace, from -100 (fastest) to 19 (smallest). Default: "
       "adaptive, level 1 while compression keeps up with the command, -5 while it "
@@ -65,7 +71,8 @@ std::string record_help_text() {
          "                         pytest plugin; default: the installed or source-tree copy)\n"
          "\n"
          "Exit status: the command's own; 128+N if it died of signal N; 127 command not found;\n"
-         "126 not executable; 125 ctest-record itself failed (bad option, trace not writable,\n"
+         "126 not executable; 124 --timeout expired; 125 ctest-record itself failed (bad option, "
+         "trace not writable,\n"
          "or, while the command succeeded, trace incomplete or --artifact-dir files not written).\n"
          "\n"
          "Inspect a trace with: ctest-trace info|cat|events TRACE\n";
@@ -117,6 +124,15 @@ RecordCliOptions parse_record_args(int argc, const char* const* argv) {
       throw ctrecord::UsageError("--grace takes a number of seconds from 0 to 86400");
     }
   }
+  if (vm.count("timeout")) {
+    const double seconds = vm["timeout"].as<double>();
+    if (!std::isfinite(seconds) || seconds <= 0 || seconds > 31536000) {
+      throw ctrecord::UsageError(
+          "--timeout takes a number of seconds greater than 0 (at most 31536000, a year)");
+    }
+    options.timeout_seconds = seconds;
+  }
+  options.kill_orphans = vm.count("kill-orphans") > 0;
   if (vm.count("compression-level")) {
     const int level = vm["compression-level"].as<int>();
     if (level < -100 || level > 19) {

@@ -21,6 +21,7 @@
 #include "ctrecord/io_event_sink.hpp"
 #include "ctrecord/log.hpp"
 #include "ctrecord/pipes.hpp"
+#include "ctrecord/process_tree.hpp"
 #include "ctrecord/pseudo_terminal.hpp"
 #include "ctrecord/recording_clock.hpp"
 #include "ctrecord/relay_set.hpp"
@@ -38,6 +39,8 @@ namespace {
 
 // Shell status when the command's own could not be collected: the recorder's failure code.
 constexpr int kStatusUnknown = 125;
+// How long SIGKILLed descendants may take to disappear before they are reported as left.
+constexpr std::chrono::milliseconds kKillLimit{2000};
 
 std::uint64_t timeval_us(const timeval& tv) {
   return static_cast<std::uint64_t>(tv.tv_sec) * 1000000u + static_cast<std::uint64_t>(tv.tv_usec);
@@ -206,6 +209,8 @@ class SpawnCapture {
       }
     }
 
+    // Before the spawn: a descendant may daemonise at once.
+    if (request_.contain_descendants) subreaper_.emplace();
     const std::uint64_t spawn_ns = sink_.clock().now_ns();
     const pid_t pid = command.path.empty() ? -command.error : spawn_child(spec);
     if (pid < 0) {
@@ -293,6 +298,7 @@ class SpawnCapture {
     result.grace_expired = grace_expired_;
     result.timed_out = timed_out_;
     result.interrupted_by = received_signal_;
+    if (request_.contain_descendants && !status_unknown_) result.orphans = handle_orphans();
     if (request_.own_process_group) {
       // Replays clean up after themselves: whatever the command left running in its group
       // (the group id cannot be reused while any member lives).
@@ -406,7 +412,7 @@ class SpawnCapture {
   void loop() {
     std::vector<pollfd> fds;
     for (;;) {
-      if (!child_running_ && !relays_.outputs_open()) return;
+      if (!child_running_ && !relays_.outputs_open() && !descendants_running()) return;
       int timeout_ms = -1;
       if (child_running_ && timeout_at_) {
         const auto left = *timeout_at_ - std::chrono::steady_clock::now();
@@ -444,7 +450,7 @@ class SpawnCapture {
         const int sig = signals_.take_received_signal();
         if (sig != 0) received_signal_ = sig;
         if (pty_ && signals_.take_window_change()) copy_window_size();
-        if (sig != 0 && !child_running_ && relays_.outputs_open()) {
+        if (sig != 0 && !child_running_ && (relays_.outputs_open() || descendants_running())) {
           stopped_by_signal_ = sig;
           stop_reading("signal");
           return;
@@ -457,7 +463,42 @@ class SpawnCapture {
   }
 
   void reap() {
-    if (!child_running_) return;
+    if (child_running_) reap_command();
+    // Descendants re-parented to us (the subreaper) that ended: no zombie is left behind.
+    if (request_.contain_descendants) reap_children_except(child_running_ ? child_ : 0);
+  }
+
+  // After the command: whether processes it started still run (and so the grace period is
+  // waited out for them, as for pipes they hold). Only we can end them as our children.
+  bool descendants_running() const {
+    return request_.contain_descendants && !status_unknown_ && has_other_children(0);
+  }
+
+  // The command has exited and the grace period is over (or nothing held it open): report
+  // the processes it left running, and kill them with kill_orphans.
+  std::size_t handle_orphans() {
+    reap_children_except(0);
+    const std::vector<ProcessInfo> orphans = live_descendants(::getpid());
+    if (orphans.empty()) return 0;
+    const std::string what = fmt::format(
+        "the command exited, but {} {} it started {} still running after the grace period: {}",
+        orphans.size(), orphans.size() == 1 ? "process" : "processes",
+        orphans.size() == 1 ? "is" : "are", describe_processes(orphans));
+    if (!request_.kill_orphans) {
+      sink_.note(NoteLevel::Warning, what + "; left running (--kill-orphans kills them)");
+      return orphans.size();
+    }
+    std::vector<ProcessInfo> left;
+    const auto killed = kill_descendants(0, kKillLimit, &left);
+    sink_.note(NoteLevel::Warning,
+               what + fmt::format("; killed {} (--kill-orphans)", describe_processes(killed)));
+    if (!left.empty()) {
+      sink_.note(NoteLevel::Error, "still running after SIGKILL: " + describe_processes(left));
+    }
+    return orphans.size();
+  }
+
+  void reap_command() {
     // Peek first (WNOWAIT): stop forwarding signals to the pid before it is freed for reuse.
     siginfo_t info{};
     int r;
@@ -494,10 +535,21 @@ class SpawnCapture {
   void kill_on_timeout() {
     timeout_at_.reset();
     timed_out_ = true;
+    const double seconds = static_cast<double>(request_.timeout->count()) / 1000.0;
+    if (request_.contain_descendants) {
+      // The command shares our process group (pipes) or leads its own session (pty): either
+      // way its tree is what the /proc walk finds under us, re-parented daemons included.
+      if (pty_) ::kill(-child_, SIGKILL);
+      const auto killed = kill_descendants(child_, kKillLimit);
+      sink_.note(NoteLevel::Warning,
+                 fmt::format("timed out after {:.1f} s; killed the command and the processes it "
+                             "started: {}",
+                             seconds, describe_processes(killed)));
+      return;
+    }
     const pid_t target = request_.own_process_group ? -child_ : child_;
     sink_.note(NoteLevel::Warning,
-               fmt::format("timed out after {:.1f} s; killed the command{}",
-                           static_cast<double>(request_.timeout->count()) / 1000.0,
+               fmt::format("timed out after {:.1f} s; killed the command{}", seconds,
                            request_.own_process_group ? " and its process group" : ""));
     ::kill(target, SIGKILL);
   }
@@ -533,6 +585,7 @@ class SpawnCapture {
       wait_status_ = status;
       exit_ns_ = sink_.clock().now_ns();
     }
+    if (request_.contain_descendants) kill_descendants(0, kKillLimit);
     sink_.note(NoteLevel::Error, "recording failed (" + what + "); the command was killed");
   }
 
@@ -561,6 +614,7 @@ class SpawnCapture {
   WindowSize window_size_{};
   std::size_t next_resize_ = 0;
   std::optional<TerminalModeGuard> keyboard_;
+  std::optional<SubreaperScope> subreaper_;
   int received_signal_ = 0;
   int stopped_by_signal_ = 0;
 };

@@ -42,6 +42,19 @@ TEST(RecordCli, ValueFormsAndClusters) {
   EXPECT_DOUBLE_EQ(parse({"--grace", "0.5", "true"}).grace_seconds, 0.5);
 }
 
+TEST(RecordCli, TimeoutAndKillOrphans) {
+  const auto plain = parse({"true"});
+  EXPECT_FALSE(plain.timeout_seconds.has_value());
+  EXPECT_FALSE(plain.kill_orphans);
+  const auto o = parse({"--timeout", "2.5", "--kill-orphans", "sleep", "--timeout"});
+  EXPECT_DOUBLE_EQ(*o.timeout_seconds, 2.5);
+  EXPECT_TRUE(o.kill_orphans);
+  EXPECT_EQ(o.command, (Words{"sleep", "--timeout"}));  // the command's own words stay its own
+  for (const char* bad : {"0", "-3", "inf", "nan", "1e9"}) {
+    EXPECT_THROW(parse({"--timeout", bad, "true"}), ctrecord::UsageError) << bad;
+  }
+}
+
 TEST(RecordCli, CaptureFlags) {
   EXPECT_FALSE(parse({"true"}).capture_io.has_value());
   EXPECT_EQ(parse({"--no-capture-io", "true"}).capture_io, false);
@@ -63,6 +76,8 @@ TEST(RecordCli, UsageErrorsNameTheProblem) {
   EXPECT_NE(message_of({"--grace", "-1", "true"}).find("--grace"), std::string::npos);
   EXPECT_NE(message_of({"--grace", "soon", "true"}).find("grace"), std::string::npos);
   EXPECT_NE(message_of({"-o"}).find("output"), std::string::npos);
+  EXPECT_NE(message_of({"--timeout", "0", "true"}).find("--timeout takes a number of seconds"),
+            std::string::npos);
 }
 
 TEST(RecordCli, HelpAndVersionNeedNoCommand) {

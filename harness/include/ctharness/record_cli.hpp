@@ -20,8 +20,10 @@ struct RecordCliOptions {
   bool no_stdin = false;
   std::optional<bool> capture_io;
   double grace_seconds = 3.0;
-  std::optional<int> compression_level;  // fixed zstd level; unset: adaptive
-  bool pytest_plugin = true;             // activate the pytest plugin (--no-pytest-plugin)
+  std::optional<double> timeout_seconds;  // --timeout: kill the command's tree
+  bool kill_orphans = false;              // --kill-orphans
+  std::optional<int> compression_level;   // fixed zstd level; unset: adaptive
+  bool pytest_plugin = true;              // activate the pytest plugin (--no-pytest-plugin)
   TtyChoice tty = TtyChoice::Auto;
   bool quiet = false;
   bool verbose = false;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,7 +40,15 @@ struct RecordRequest {
   bool mirror = true;                  // copy the command's output to our fds 1/2
   std::optional<FeedPlan> stdin_feed;  // feed recorded stdin instead of forwarding fd 0
   bool own_process_group = false;      // signals and the timeout reach the whole group
-  std::optional<std::chrono::milliseconds> timeout;     // then SIGKILL (the group)
+  std::optional<std::chrono::milliseconds> timeout;  // then SIGKILL (the group or tree)
+  // ctest-record: contain the command's process tree. The recorder is a child subreaper while
+  // the command runs (descendants that daemonise are re-parented to it and reaped when they
+  // end); after the command exits it waits up to `grace` for them, then reports those still
+  // running (a warning note naming pid and comm) and kills them when `kill_orphans`. The
+  // timeout kills every descendant (a /proc walk), not a process group. Replay leaves this off:
+  // its own_process_group does that job, and a subreaper would take orphans of other replays.
+  bool contain_descendants = false;
+  bool kill_orphans = false;
   std::optional<std::vector<std::string>> environment;  // "NAME=VALUE"; default: ours
   std::optional<std::string> cwd;                       // run there
   // Offer the control channel (CTEST_RECORD_CONTROL, docs/control-protocol.md) so test
@@ -65,7 +74,8 @@ struct RecordResult {
   bool started = false;
   bool grace_expired = false;
   bool timed_out = false;
-  int interrupted_by = 0;  // a forwarded signal (SIGINT, SIGTERM, ...) the recorder received
+  std::size_t orphans = 0;  // contain_descendants: processes still running after the grace period
+  int interrupted_by = 0;   // a forwarded signal (SIGINT, SIGTERM, ...) the recorder received
   std::vector<std::string> notes;          // replay-relevant notes (e.g. causal stdin fell back)
   std::optional<std::string> trace_error;  // set when the trace is incomplete
   Counters counters;
