@@ -207,6 +207,38 @@ std::string shell_quote(const std::vector<std::string>& argv) {
   return out;
 }
 
+namespace {
+
+// Text from a trace, safe to print on a terminal: control bytes as \xNN.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      out += fmt::format("\\x{:02x}", byte);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// The trust model (docs/security.md): a trace names the command ctest-replay runs. When it was
+// recorded on another host, say what will run before running it.
+void announce_foreign_command(const std::string& trace_path, const LoadedTrace& trace,
+                              const std::string& command, const std::string& cwd) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0 && trace.start.hostname == host) return;
+  std::string folder = cwd;
+  if (folder.size() > 1 && folder.back() == '/')
+    folder.pop_back();  // "/a/b/." normalises to "/a/b/"
+  ctrecord::log::info("{} was recorded on host {}; running: {} (in {})", printable(trace_path),
+                      trace.start.hostname.empty() ? "(unknown)" : printable(trace.start.hostname),
+                      printable(command), printable(folder));
+}
+
+}  // namespace
+
 TraceVerdict compare_traces(const LoadedTrace& expected, const LoadedTrace& actual,
                             const Normalizer& normalizer, const DiffOptions& diff, bool merged) {
   TraceVerdict verdict;
@@ -317,6 +349,9 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
     plan.causal_timeout = options.causal_timeout;
     request.stdin_feed = std::move(plan);
     if (expected.terminal) configure_terminal(expected, request);
+    if (options.command.empty()) {
+      announce_foreign_command(trace_path, expected, verdict.command, *request.cwd);
+    }
     ctrecord::log::debug("replaying {}: {} (in {})", trace_path, verdict.command, *request.cwd);
 
     ctrecord::UniqueFd fd;
