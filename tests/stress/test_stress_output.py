@@ -1,13 +1,16 @@
 """Stress (ctest label `stress`, `make stress`; not part of `make test`): 1 GiB of output
-through ctest-record, in large writes and in line-sized writes. Trace bytes and console bytes
+through ctest-record, in large writes (cat's 128 KiB, and exactly 1 MiB per write(2) from a
+producer that prints its own checksum) and in line-sized writes. Trace bytes and console bytes
 must equal what the producer wrote, compared by SHA-256 (large writes) and by exact line
 accounting (line writes, 22 threads). Takes about a minute on a 2-core machine.
 """
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "e2e"))
@@ -58,6 +61,32 @@ class OneGibibyte(unittest.TestCase):
         self.assertEqual(status, 0)
         self.assertEqual(size, GIB)
         self.assertEqual(recorded, expected, "trace bytes differ from the producer's")
+
+    def test_1_gib_in_1_mib_writes_is_lossless(self):
+        # The producer writes 1,024 blocks with one write(2) of exactly 1 MiB each and prints
+        # the SHA-256 of what it wrote (on stderr, recorded too); console and trace must match.
+        trace = os.path.join(self.tmp, "mib.ctrace")
+        started = time.monotonic()
+        status, size, console = sha256_of_stream(
+            [h.RECORD_BIN, "-q", "-o", trace, "--"] + h.py_fixture("block_writer.py", 1024, 1 << 20),
+            stderr=subprocess.DEVNULL)
+        elapsed = time.monotonic() - started
+        self.assertEqual(status, 0)
+        recorded_err = subprocess.run([h.TRACE_BIN, "cat", "--stream", "stderr", trace],
+                                      stdout=subprocess.PIPE, timeout=60, check=True).stdout
+        m = re.match(rb"block_writer: (\d+) bytes in (\d+) writes \((\d+) short\) sha256=([0-9a-f]{64})\n$",
+                     recorded_err)
+        self.assertIsNotNone(m, recorded_err)
+        produced, writes, short, expected = int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4).decode()
+        self.assertEqual((produced, writes, short), (GIB, 1024, 0), "the producer must write 1 MiB per write(2)")
+        self.assertEqual(size, GIB)
+        self.assertEqual(console, expected, "console bytes differ from the producer's")
+        status, size, recorded = sha256_of_stream([h.TRACE_BIN, "cat", "--stream", "stdout", trace])
+        self.assertEqual(status, 0)
+        self.assertEqual(size, GIB)
+        self.assertEqual(recorded, expected, "trace bytes differ from the producer's")
+        print("[ measured ] 1 GiB in 1 MiB writes: %.1f s through ctest-record, trace %d bytes, "
+              "bytes lost: 0" % (elapsed, os.path.getsize(trace)), file=sys.stderr)
 
     def test_1_gib_in_line_writes_from_22_threads(self):
         # thread_writer numbers lines with six digits; 22 x 999999 lines of ~49 bytes ~ 1 GiB.
