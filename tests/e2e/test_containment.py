@@ -89,13 +89,18 @@ class OrphanTest(RecordTestCase):
 
 class TimeoutTest(RecordTestCase):
 
-    def test_timeout_kills_the_whole_tree_and_exits_124(self):
-        r = self.record(py_fixture("process_tree.py", "tree", 60), options=["--timeout", "1"])
-        m = re.match(rb"pids=([\d,]+)\n$", r.stdout)
+    def tree_pids(self, r):
+        """The pids process_tree.py tree printed (killed at cleanup, should the test fail)."""
+        m = re.search(rb"pids=([\d,]+)\r?\n", r.stdout)
         self.assertIsNotNone(m, r.describe())
         pids = [int(p) for p in m.group(1).split(b",")]
         for pid in pids:
             self.addCleanup(kill_quietly, pid)
+        return pids
+
+    def test_timeout_kills_the_whole_tree_and_exits_124(self):
+        r = self.record(py_fixture("process_tree.py", "tree", 60), options=["--timeout", "1"])
+        pids = self.tree_pids(r)
         self.assertEqual(r.returncode, 124, r.describe())
         self.assertGreaterEqual(r.elapsed, 1.0)
         self.assertLess(r.elapsed, 15, r.describe())
@@ -113,11 +118,7 @@ class TimeoutTest(RecordTestCase):
     def test_timeout_on_a_pty_kills_the_session(self):
         r = self.record(py_fixture("process_tree.py", "tree", 60),
                         options=["--tty", "always", "--timeout", "1"])
-        m = re.search(rb"pids=([\d,]+)\r?\n", r.stdout)
-        self.assertIsNotNone(m, r.describe())
-        pids = [int(p) for p in m.group(1).split(b",")]
-        for pid in pids:
-            self.addCleanup(kill_quietly, pid)
+        pids = self.tree_pids(r)
         self.assertEqual(r.returncode, 124, r.describe())
         self.assertEqual(wait_gone(pids), [])
 

@@ -39,6 +39,15 @@ class OneGibibyte(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="ctr-stress-")
         self.addCleanup(lambda: subprocess.run(["rm", "-rf", self.tmp]))
 
+    def assert_gib_as_produced(self, expected, console_size, console_sha, trace):
+        """1 GiB on the console and in the trace's stdout, both with the producer's SHA-256."""
+        self.assertEqual(console_size, GIB)
+        self.assertEqual(console_sha, expected, "console bytes differ from the producer's")
+        status, size, recorded = sha256_of_stream([h.TRACE_BIN, "cat", "--stream", "stdout", trace])
+        self.assertEqual(status, 0)
+        self.assertEqual(size, GIB)
+        self.assertEqual(recorded, expected, "trace bytes differ from the producer's")
+
     def test_1_gib_in_large_writes_is_lossless(self):
         source = os.path.join(self.tmp, "source.bin")
         with open(source, "wb") as out:
@@ -55,12 +64,7 @@ class OneGibibyte(unittest.TestCase):
         trace = os.path.join(self.tmp, "big.ctrace")
         status, size, console = sha256_of_stream([h.RECORD_BIN, "-q", "-o", trace, "--", "cat", source])
         self.assertEqual(status, 0)
-        self.assertEqual(size, GIB)
-        self.assertEqual(console, expected, "console bytes differ from the producer's")
-        status, size, recorded = sha256_of_stream([h.TRACE_BIN, "cat", "--stream", "stdout", trace])
-        self.assertEqual(status, 0)
-        self.assertEqual(size, GIB)
-        self.assertEqual(recorded, expected, "trace bytes differ from the producer's")
+        self.assert_gib_as_produced(expected, size, console, trace)
 
     def test_1_gib_in_1_mib_writes_is_lossless(self):
         # The producer writes 1,024 blocks with one write(2) of exactly 1 MiB each and prints
@@ -79,12 +83,7 @@ class OneGibibyte(unittest.TestCase):
         self.assertIsNotNone(m, recorded_err)
         produced, writes, short, expected = int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4).decode()
         self.assertEqual((produced, writes, short), (GIB, 1024, 0), "the producer must write 1 MiB per write(2)")
-        self.assertEqual(size, GIB)
-        self.assertEqual(console, expected, "console bytes differ from the producer's")
-        status, size, recorded = sha256_of_stream([h.TRACE_BIN, "cat", "--stream", "stdout", trace])
-        self.assertEqual(status, 0)
-        self.assertEqual(size, GIB)
-        self.assertEqual(recorded, expected, "trace bytes differ from the producer's")
+        self.assert_gib_as_produced(expected, size, console, trace)
         print("[ measured ] 1 GiB in 1 MiB writes: %.1f s through ctest-record, trace %d bytes, "
               "bytes lost: 0" % (elapsed, os.path.getsize(trace)), file=sys.stderr)
 
