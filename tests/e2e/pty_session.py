@@ -99,36 +99,47 @@ def _visible(data, limit=3000):
 class PtySession:
     """One command on a new pseudo-terminal. Use as a context manager, or call close()."""
 
-    def __init__(self, argv, env=None, cwd=None, rows=24, cols=80, attrs=None,
+    def __init__(self, argv=None, env=None, cwd=None, rows=24, cols=80, attrs=None,
                  timeout=TTY_TIMEOUT, stderr=None):
-        """Start argv with a new pty (window rows x cols) as controlling terminal and fds
-        0/1/2. attrs: termios attributes (a tcgetattr list) to put on the terminal before
-        the command starts, e.g. non-default settings a user has. stderr: a file object for
-        the command's fd 2 instead of the terminal."""
-        self.argv = [str(a) for a in argv]
+        """Open a new terminal (window rows x cols) and, when argv is given, start it there
+        (see start()). attrs: termios attributes (a tcgetattr list) to put on the terminal
+        first, e.g. non-default settings a user has."""
         self.timeout = timeout
-        self.output = b""      # everything read from the master so far
-        self.pos = 0           # expect() searches from here; advanced past each match
+        self.argv = None
         self.proc = None
         self.returncode = None
+        self.output = b""      # everything read from the master for the current command
+        self.pos = 0           # expect() searches from here; advanced past each match
         self.master, self.slave = os.openpty()
         try:
             self.set_size(rows, cols)
             if attrs is not None:
                 termios.tcsetattr(self.slave, termios.TCSANOW, attrs)
             self.slave_name = os.ttyname(self.slave)
-
-            def take_terminal():  # in the child, after setsid (start_new_session)
-                fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-            self.proc = subprocess.Popen(
-                self.argv, stdin=self.slave, stdout=self.slave,
-                stderr=stderr if stderr is not None else self.slave, env=env, cwd=cwd,
-                start_new_session=True, preexec_fn=take_terminal, close_fds=True)
-            self.pid = self.proc.pid
+            if argv is not None:
+                self.start(argv, env=env, cwd=cwd, stderr=stderr)
         except BaseException:
             self._close_fds()
             raise
+
+    def start(self, argv, env=None, cwd=None, stderr=None):
+        """Start argv as a session leader with this terminal as its controlling terminal and
+        its fds 0, 1 and 2 (stderr: a file object for fd 2 instead). One command at a time;
+        the terminal (and its settings) outlive it, like a shell's."""
+        if self.proc is not None and self.poll() is None:
+            raise RuntimeError("a command is still running on this terminal")
+        self.argv = [str(a) for a in argv]
+        self.output, self.pos, self.returncode = b"", 0, None
+
+        def take_terminal():  # in the child, after setsid (start_new_session)
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        self.proc = subprocess.Popen(
+            self.argv, stdin=self.slave, stdout=self.slave,
+            stderr=stderr if stderr is not None else self.slave, env=env, cwd=cwd,
+            start_new_session=True, preexec_fn=take_terminal, close_fds=True)
+        self.pid = self.proc.pid
+        return self
 
     # ------------------------------------------------------------------ context manager
     def __enter__(self):
