@@ -23,6 +23,28 @@
 namespace {
 constexpr int kOwnFailure = 125;
 
+// --tty: pty or pipes, and which of our descriptors is the user's terminal.
+void configure_terminal(ctharness::TtyChoice choice, const ctrecord::StdFdState& std_fds,
+                        ctrecord::RecordRequest& request) {
+  const auto& tty = std_fds.isatty;
+  switch (choice) {
+    case ctharness::TtyChoice::Auto:
+      request.tty = tty[0] && tty[1] ? ctrecord::TtyMode::Merged : ctrecord::TtyMode::None;
+      break;
+    case ctharness::TtyChoice::Always: request.tty = ctrecord::TtyMode::Merged; break;
+    case ctharness::TtyChoice::StdoutOnly: request.tty = ctrecord::TtyMode::StdoutOnly; break;
+    case ctharness::TtyChoice::Never: request.tty = ctrecord::TtyMode::None; break;
+  }
+  if (request.tty == ctrecord::TtyMode::None) return;
+  if (tty[0]) request.keyboard_fd = 0;
+  for (int fd = 0; fd < 3; ++fd) {
+    if (tty[static_cast<std::size_t>(fd)]) {
+      request.size_source_fd = fd;
+      break;
+    }
+  }
+}
+
 int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
   namespace log = ctrecord::log;
   const ctharness::RecordCliOptions options = ctharness::parse_record_args(argc, argv);
@@ -48,6 +70,7 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
     request.writer_options.adaptive_compression = false;
   }
   request.std_fds = std_fds;
+  configure_terminal(options.tty, std_fds, request);
   if (options.pytest_plugin && request.policy.io_capture_enabled) {
     request.environment = ctharness::pytest_command_environment(options.command);
   }

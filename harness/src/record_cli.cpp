@@ -32,6 +32,12 @@ po::options_description record_options() {
       "artifact-dir", po::value<std::string>()->value_name("DIR"),
       "for CI: write the trace into DIR (a relative -o PATH is taken inside DIR), then "
       "DIR/summary.json and DIR/junit.xml when the command ends (DIR is created if missing)")(
+      "tty", po::value<std::string>()->value_name("MODE"),
+      "auto (default): run the command on a pseudo-terminal when ctest-record's stdin and "
+      "stdout are both terminals, so it behaves as it does on your terminal (colours, prompts, "
+      "line buffering; its stdout and stderr are then one stream). always: a pty even without "
+      "a terminal. stdout: stdin and stdout on a pty, stderr on a pipe of its own (streams stay "
+      "apart). never: pipes, byte-exact streams")(
       "no-pytest-plugin",
       "when COMMAND is pytest, do not load the ctest-record pytest plugin (by default it is "
       "added to PYTEST_PLUGINS, so the trace says which test wrote what)")(
@@ -119,6 +125,20 @@ RecordCliOptions parse_record_args(int argc, const char* const* argv) {
     options.compression_level = level;
   }
   options.pytest_plugin = vm.count("no-pytest-plugin") == 0;
+  if (vm.count("tty")) {
+    const std::string mode = vm["tty"].as<std::string>();
+    if (mode == "auto") {
+      options.tty = TtyChoice::Auto;
+    } else if (mode == "always") {
+      options.tty = TtyChoice::Always;
+    } else if (mode == "never") {
+      options.tty = TtyChoice::Never;
+    } else if (mode == "stdout") {
+      options.tty = TtyChoice::StdoutOnly;
+    } else {
+      throw ctrecord::UsageError("--tty takes auto, always, stdout or never, not '" + mode + "'");
+    }
+  }
   options.quiet = vm.count("quiet") > 0;
   options.verbose = vm.count("verbose") > 0;
   if (options.quiet && options.verbose) {

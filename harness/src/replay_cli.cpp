@@ -19,8 +19,11 @@ namespace po = boost::program_options;
 namespace {
 po::options_description replay_options() {
   po::options_description desc("Options");
-  desc.add_options()("stdin", po::value<std::string>()->value_name("MODE"),
-                     "all (default), timed[:SPEED] or causal: how recorded stdin is fed")(
+  desc.add_options()(
+      "stdin", po::value<std::string>()->value_name("MODE"),
+      "all, timed[:SPEED] or causal: how recorded stdin is fed. Default: causal for a "
+      "recording made on a pty (each keystroke waits until the replayed output "
+      "reaches the point where it was typed), all for the others")(
       "causal-timeout", po::value<double>()->value_name("SECONDS"),
       "causal stdin: wait at most this long for the output before each chunk (default 10)")(
       "timeout", po::value<double>()->value_name("SECONDS"),

@@ -51,7 +51,7 @@ std::size_t OutputRelay::read_once(std::size_t limit) {
     }
     return static_cast<std::size_t>(n);
   }
-  if (n == 0) {
+  if (n == 0 || (eio_is_eof_ && errno == EIO)) {
     close("eof");
     return 0;
   }

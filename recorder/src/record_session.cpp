@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +21,7 @@
 #include "ctrecord/io_event_sink.hpp"
 #include "ctrecord/log.hpp"
 #include "ctrecord/pipes.hpp"
+#include "ctrecord/pseudo_terminal.hpp"
 #include "ctrecord/recording_clock.hpp"
 #include "ctrecord/relay_set.hpp"
 #include "ctrecord/signal_routing.hpp"
@@ -60,7 +62,9 @@ StdinMode choose_stdin_mode(const RecordRequest& request) {
   if (request.stdin_feed) return StdinMode::Replayed;
   if (request.no_stdin) return StdinMode::Null;
   if (request.std_fds.was_closed[0]) return StdinMode::Closed;
-  if (is_regular_file(0)) return StdinMode::File;
+  // On a pty the command reads the terminal, so a file is forwarded like any other stream.
+  if (is_regular_file(0))
+    return request.tty == TtyMode::None ? StdinMode::File : StdinMode::Forwarded;
   return StdinMode::Forwarded;
 }
 
@@ -97,6 +101,26 @@ std::vector<std::string> with_variable(const std::optional<std::vector<std::stri
   std::erase_if(env, [&](const std::string& entry) { return entry.starts_with(prefix); });
   env.push_back(prefix + value);
   return env;
+}
+
+// The value of `name` in an environment ("NAME=VALUE" entries; null: ours), "" when unset.
+std::string variable_of(const std::vector<std::string>* env, const std::string& name) {
+  if (env == nullptr) {
+    const char* value = std::getenv(name.c_str());
+    return value ? value : "";
+  }
+  const std::string prefix = name + "=";
+  for (const auto& entry : *env) {
+    if (entry.starts_with(prefix)) return entry.substr(prefix.size());
+  }
+  return "";
+}
+
+// The pty's end-of-file character while it is in canonical mode ("" otherwise).
+std::string eof_character(int master_fd) {
+  termios settings{};
+  if (::tcgetattr(master_fd, &settings) != 0 || (settings.c_lflag & ICANON) == 0) return "";
+  return std::string(1, static_cast<char>(settings.c_cc[VEOF]));
 }
 
 std::string spawn_error_text(int err) {
@@ -142,11 +166,24 @@ class SpawnCapture {
     UniqueFd dev_null;
     std::optional<FileStdin> file_stdin;
     const bool capture = request_.policy.io_capture_enabled;
+    const TtyMode tty = capture ? request_.tty : TtyMode::None;
     for (int i = 0; i < 3; ++i) {
       spec.stdio[static_cast<std::size_t>(i)] =
           request_.std_fds.was_closed[static_cast<std::size_t>(i)] ? kCloseInChild : i;
     }
-    if (capture) {
+    if (tty != TtyMode::None) {
+      window_size_ = request_.window_size
+                         ? *request_.window_size
+                         : window_size_of(request_.size_source_fd).value_or(kDefaultWindowSize);
+      pty_.emplace(open_pty(window_size_));
+      spec.controlling_terminal = pty_->slave_path;
+      spec.on_terminal = {true, true, tty == TtyMode::Merged};
+      if (tty == TtyMode::StdoutOnly) {
+        err_pipe = make_pipe();
+        spec.stdio[2] = err_pipe.write.get();
+      }
+      if (!request_.window_size && request_.size_source_fd >= 0) signals_.watch_window_changes();
+    } else if (capture) {
       out_pipe = make_pipe();
       err_pipe = make_pipe();
       spec.stdio[1] = out_pipe.write.get();
@@ -186,10 +223,25 @@ class SpawnCapture {
     }
     result.started = true;
     child_ = pid;
-    signals_.set_child(pid, request_.own_process_group);
+    // On a pty of its own the command no longer shares our terminal: the terminal's signals
+    // (a hang-up) reach it only through us.
+    signals_.set_child(pid, request_.own_process_group, tty != TtyMode::None);
     if (request_.timeout) timeout_at_ = std::chrono::steady_clock::now() + *request_.timeout;
     start.child_pid = pid;
     sink_.post(std::move(start));
+    if (tty != TtyMode::None) {
+      TerminalEvent opened;
+      opened.t_ns = sink_.clock().now_ns();
+      opened.change = TerminalChange::Opened;
+      opened.mode = tty_mode_name(tty);
+      opened.merged = tty == TtyMode::Merged;
+      opened.rows = window_size_.rows;
+      opened.cols = window_size_.cols;
+      opened.xpixel = window_size_.xpixel;
+      opened.ypixel = window_size_.ypixel;
+      opened.term = variable_of(spec.environment, "TERM");
+      sink_.post(std::move(opened));
+    }
     if (!capture) {
       sink_.note(NoteLevel::Info, "I/O capture is off (" + request_.policy.io_capture_source +
                                       "); the trace holds metadata and the exit status only");
@@ -198,7 +250,10 @@ class SpawnCapture {
     // The child has its ends now; keep only ours.
     dev_null.reset();
     if (control_) control_->close_child_end();
-    if (capture) {
+    if (tty != TtyMode::None) {
+      err_pipe.write.reset();
+      start_pty_relays(tty, stdin_mode, std::move(err_pipe.read), pid);
+    } else if (capture) {
       out_pipe.write.reset();
       err_pipe.write.reset();
       in_pipe.read.reset();
@@ -228,7 +283,9 @@ class SpawnCapture {
 
     try {
       loop();
+      if (keyboard_) keyboard_->restore();
     } catch (const std::exception& e) {
+      if (keyboard_) keyboard_->restore();
       abandon_child(e.what());
       sink_.post(make_exit_event(wait_status_, usage_, exit_ns_, spawn_ns));
       throw;
@@ -243,6 +300,7 @@ class SpawnCapture {
     }
     if (feeder_) {
       feed_read_.reset();  // a feeder blocked on a full pipe gets EPIPE
+      stdin_source_.reset();
       feeder_->stop();
       feeder_->join();
       if (!feeder_->fallback_note().empty()) {
@@ -259,6 +317,79 @@ class SpawnCapture {
   }
 
  private:
+  // The command is on a pty: its output (and stderr's pipe in StdoutOnly mode) to the relays,
+  // and whatever stdin there is into the pty.
+  void start_pty_relays(TtyMode tty, StdinMode stdin_mode, UniqueFd err_read, pid_t pid) {
+    pty_->slave.reset();  // the command has its own now; EIO on the master means it is gone
+    const auto master_copy = [this] {
+      UniqueFd fd(::fcntl(pty_->master.get(), F_DUPFD_CLOEXEC, 3));
+      if (!fd) throw EnvironmentError("dup", pty_->slave_path, errno);
+      return fd;
+    };
+    const bool mirror_out = request_.mirror && !request_.std_fds.was_closed[1];
+    const bool mirror_err = request_.mirror && !request_.std_fds.was_closed[2];
+    OutputRelay out(Stream::Stdout, master_copy(), mirror_out ? 1 : -1, sink_, pid);
+    out.treat_eio_as_eof();
+    relays_.add_output(std::move(out));
+    if (tty == TtyMode::StdoutOnly) {
+      set_nonblocking(err_read.get());
+      grow_pipe(err_read.get());
+      relays_.add_output(
+          OutputRelay(Stream::Stderr, std::move(err_read), mirror_err ? 2 : -1, sink_, pid));
+    }
+    bool from_terminal = request_.stdin_is_terminal.value_or(::isatty(0) == 1);
+    int source = -1;
+    switch (stdin_mode) {
+      case StdinMode::Forwarded: source = 0; break;
+      case StdinMode::Replayed: {
+        Pipe feed = make_pipe();
+        stdin_source_ = std::move(feed.read);
+        source = stdin_source_.get();
+        feeder_.emplace(*request_.stdin_feed, std::move(feed.write),
+                        [this] { return sink_.output_bytes(); });
+        break;
+      }
+      case StdinMode::Null:
+      case StdinMode::Closed:
+      case StdinMode::File:
+      case StdinMode::Inherited:
+        // Nothing to type: the command reads the end of input at once, as from /dev/null.
+        stdin_source_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        if (!stdin_source_) throw EnvironmentError("open", "/dev/null", errno);
+        source = stdin_source_.get();
+        from_terminal = false;
+        break;
+    }
+    StdinRelay relay(source, master_copy(), sink_);
+    if (!from_terminal) relay.set_eof_bytes(eof_character(pty_->master.get()));
+    relays_.set_stdin(std::move(relay));
+    if (stdin_mode == StdinMode::Forwarded && request_.keyboard_fd >= 0) {
+      keyboard_.emplace(request_.keyboard_fd);
+    }
+  }
+
+  // SIGWINCH: the recorder's terminal changed size; the command's pty follows, and the trace
+  // says so between the output read before and after.
+  void copy_window_size() {
+    const auto size = window_size_of(request_.size_source_fd);
+    if (!size || *size == window_size_) return;
+    relays_.drain_present();
+    window_size_ = *size;
+    if (const int err = set_window_size(pty_->master.get(), *size)) {
+      sink_.note(NoteLevel::Warning,
+                 std::string("cannot resize the command's terminal: ") + std::strerror(err));
+      return;
+    }
+    TerminalEvent resized;
+    resized.t_ns = sink_.clock().now_ns();
+    resized.change = TerminalChange::Resized;
+    resized.rows = size->rows;
+    resized.cols = size->cols;
+    resized.xpixel = size->xpixel;
+    resized.ypixel = size->ypixel;
+    sink_.post(std::move(resized));
+  }
+
   void loop() {
     std::vector<pollfd> fds;
     for (;;) {
@@ -299,6 +430,7 @@ class SpawnCapture {
         // a signal to the recorder means: stop waiting for its descendants now.
         const int sig = signals_.take_received_signal();
         if (sig != 0) received_signal_ = sig;
+        if (pty_ && signals_.take_window_change()) copy_window_size();
         if (sig != 0 && !child_running_ && relays_.outputs_open()) {
           stopped_by_signal_ = sig;
           stop_reading("signal");
@@ -410,6 +542,10 @@ class SpawnCapture {
   // unblocks a feeder stuck on a full pipe before its thread is joined.
   std::optional<StdinFeeder> feeder_;
   UniqueFd feed_read_;
+  UniqueFd stdin_source_;  // pty mode: the feed pipe's read end, or /dev/null
+  std::optional<PtyPair> pty_;
+  WindowSize window_size_{};
+  std::optional<TerminalModeGuard> keyboard_;
   int received_signal_ = 0;
   int stopped_by_signal_ = 0;
 };

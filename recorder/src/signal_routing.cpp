@@ -21,6 +21,7 @@ std::atomic<bool> g_forward_terminal{false};
 std::atomic<int> g_wake_fd{-1};
 std::atomic<int> g_last_signal{0};
 std::atomic<bool> g_instance{false};
+std::atomic<bool> g_window_changed{false};
 static_assert(std::atomic<pid_t>::is_always_lock_free && std::atomic<int>::is_always_lock_free);
 
 extern "C" void forward_signal(int sig, siginfo_t* info, void*) {
@@ -31,6 +32,14 @@ extern "C" void forward_signal(int sig, siginfo_t* info, void*) {
     if (child != 0) ::kill(child, sig);
   }
   g_last_signal.store(sig);
+  const std::uint64_t one = 1;
+  const int fd = g_wake_fd.load();
+  if (fd >= 0) (void)!::write(fd, &one, sizeof one);
+  errno = saved_errno;
+}
+extern "C" void note_window_change(int) {
+  const int saved_errno = errno;
+  g_window_changed.store(true);
   const std::uint64_t one = 1;
   const int fd = g_wake_fd.load();
   if (fd >= 0) (void)!::write(fd, &one, sizeof one);
@@ -96,6 +105,7 @@ SignalRouting::SignalRouting() {
 }
 
 SignalRouting::~SignalRouting() {
+  if (watching_sigwinch_) ::sigaction(SIGWINCH, &inherited_sigwinch_, nullptr);
   for (const auto& [sig, action] : replaced_) ::sigaction(sig, &action, nullptr);
   ::sigaction(SIGPIPE, &inherited_sigpipe_, nullptr);
   ::sigaction(SIGXFSZ, &inherited_sigxfsz_, nullptr);
@@ -107,8 +117,25 @@ SignalRouting::~SignalRouting() {
   g_instance.store(false);
 }
 
-void SignalRouting::set_child(pid_t pid, bool whole_group) noexcept {
-  g_forward_terminal.store(whole_group && pid != 0);
+void SignalRouting::watch_window_changes() {
+  if (watching_sigwinch_) return;
+  struct sigaction action {};
+  action.sa_handler = note_window_change;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  if (::sigaction(SIGWINCH, &action, &inherited_sigwinch_) != 0) {
+    throw EnvironmentError("sigaction SIGWINCH", "", errno);
+  }
+  g_window_changed.store(false);
+  watching_sigwinch_ = true;
+}
+
+bool SignalRouting::take_window_change() noexcept {
+  return g_window_changed.exchange(false);
+}
+
+void SignalRouting::set_child(pid_t pid, bool whole_group, bool terminal_signals) noexcept {
+  g_forward_terminal.store((whole_group || terminal_signals) && pid != 0);
   g_child.store(whole_group && pid > 0 ? -pid : pid);
 }
 

@@ -66,13 +66,30 @@ pid_t spawn_child(const ChildSpec& spec) {
     return -err;
   }
   int err = 0;
+  const bool terminal = !spec.controlling_terminal.empty();
   for (int target = 0; target < 3 && err == 0; ++target) {
     const int source = spec.stdio[static_cast<std::size_t>(target)];
+    if (terminal && spec.on_terminal[static_cast<std::size_t>(target)]) continue;
     if (source == kCloseInChild) {
       err = posix_spawn_file_actions_addclose(&actions, target);
     } else {
       // dup2 onto itself clears FD_CLOEXEC (glibc >= 2.29), so inherited fds stay usable.
       err = posix_spawn_file_actions_adddup2(&actions, source, target);
+    }
+  }
+  if (terminal) {
+    // After setsid (done before the file actions), opening the pty without O_NOCTTY makes it
+    // the controlling terminal of the new session.
+    int first = -1;
+    for (int target = 0; target < 3 && err == 0; ++target) {
+      if (!spec.on_terminal[static_cast<std::size_t>(target)]) continue;
+      if (first < 0) {
+        first = target;
+        err = posix_spawn_file_actions_addopen(&actions, target, spec.controlling_terminal.c_str(),
+                                               O_RDWR, 0);
+      } else {
+        err = posix_spawn_file_actions_adddup2(&actions, first, target);
+      }
     }
   }
   for (int fd : spec.inherit_fds) {
@@ -85,7 +102,9 @@ pid_t spawn_child(const ChildSpec& spec) {
     err = posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
   }
   short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-  if (spec.own_process_group) {
+  if (terminal) {
+    flags |= POSIX_SPAWN_SETSID;  // also a new process group: setpgid would fail (EPERM)
+  } else if (spec.own_process_group) {
     flags |= POSIX_SPAWN_SETPGROUP;
     if (err == 0) err = posix_spawnattr_setpgroup(&attr, 0);
   }

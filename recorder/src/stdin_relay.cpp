@@ -37,11 +37,22 @@ void StdinRelay::read_source() {
     pending_.assign(buffer_.data(), static_cast<std::size_t>(n));
     pending_offset_ = 0;
     sink_.on_chunk(IoChunk{Stream::Stdin, sink_.clock().now_ns(), pending_, 0, {}});
+    last_was_newline_ = pending_.back() == '\n';
     write_pending();
     return;
   }
   if (n == 0) {
-    stop("eof");
+    if (eof_bytes_.empty()) {
+      stop("eof");
+      return;
+    }
+    // A canonical-mode pty ends a partial line at the first EOF character and reports the end
+    // of input at the next one.
+    pending_ = last_was_newline_ ? eof_bytes_ : eof_bytes_ + eof_bytes_;
+    pending_offset_ = 0;
+    eof_bytes_.clear();
+    stop_when_written_ = true;
+    write_pending();
     return;
   }
   if (errno == EINTR || errno == EAGAIN) return;
@@ -72,12 +83,14 @@ void StdinRelay::write_pending() {
   }
   pending_.clear();
   pending_offset_ = 0;
+  if (stop_when_written_) stop("eof");
 }
 
 void StdinRelay::stop(const std::string& reason) {
   if (!child_) return;
   child_.reset();
-  if (const auto left = undelivered_bytes()) {
+  // (An end-of-file character not written yet was never the user's input.)
+  if (const auto left = undelivered_bytes(); left != 0 && !stop_when_written_) {
     sink_.note(NoteLevel::Warning, std::to_string(left) +
                                        " bytes of stdin were read but not delivered (" + reason +
                                        "); they are in the trace but the command never saw them");

@@ -12,6 +12,8 @@
 // a hex dump of both sides around it.
 #include "ctreplay/differ.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <unordered_map>
@@ -46,6 +48,27 @@ std::uint64_t common_suffix(std::string_view a, std::string_view b, std::size_t 
   return n;
 }
 
+// `text` with control characters other than tab written as \e, \r, \b, \a or \xNN.
+std::string visible(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte >= 0x20 && byte != 0x7f) || c == '\t') {
+      out += c;
+      continue;
+    }
+    switch (c) {
+      case '\x1b': out += "\\e"; break;
+      case '\r': out += "\\r"; break;
+      case '\b': out += "\\b"; break;
+      case '\a': out += "\\a"; break;
+      default: out += fmt::format("\\x{:02x}", byte);
+    }
+  }
+  return out;
+}
+
 // Diff lines with the output cap applied: every line after the ---/+++ header counts.
 class DiffOutput {
  public:
@@ -66,9 +89,11 @@ class DiffOutput {
   }
 
   // A line of one side, which carries its '\n' unless it is the last line and has none.
+  // Control characters are shown, not sent: an escape sequence from a terminal program
+  // would otherwise act on the reader's terminal instead of appearing in the diff.
   void side_line(std::string_view colour, char tag, std::string_view text) {
     const bool newline = !text.empty() && text.back() == '\n';
-    line(colour, tag, newline ? text.substr(0, text.size() - 1) : text);
+    line(colour, tag, visible(newline ? text.substr(0, text.size() - 1) : text));
     if (!newline) line({}, 0, "\\ No newline at end of file");
   }
 

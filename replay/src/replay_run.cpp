@@ -118,6 +118,25 @@ std::string keep_trace(const std::string& temp_path, const std::string& dir,
   throw ctrecord::EnvironmentError("no free file name for the replay's trace at " + base);
 }
 
+// A recording made on a pty is replayed on one: the same mode and size (no terminal needed).
+void configure_terminal(const LoadedTrace& expected, ctrecord::RecordRequest& request) {
+  const auto& terminal = *expected.terminal;
+  if (terminal.mode == ctrecord::tty_mode_name(ctrecord::TtyMode::Merged)) {
+    request.tty = ctrecord::TtyMode::Merged;
+  } else if (terminal.mode == ctrecord::tty_mode_name(ctrecord::TtyMode::StdoutOnly)) {
+    request.tty = ctrecord::TtyMode::StdoutOnly;
+  } else {
+    throw ctrecord::EnvironmentError(expected.path + " was recorded on a terminal of a kind this " +
+                                     "ctest-replay does not know ('" + terminal.mode + "')");
+  }
+  ctrecord::WindowSize size{terminal.rows, terminal.cols, terminal.xpixel, terminal.ypixel};
+  if (size.rows == 0 || size.cols == 0) size = ctrecord::kDefaultWindowSize;
+  request.window_size = size;
+  // Keystrokes carry their own end (the user's Ctrl-D); recorded input from a file or pipe
+  // ended with the pty's end-of-file character, so the replay sends one too.
+  request.stdin_is_terminal = expected.start.isatty[0] && expected.start.stdin_mode == "forwarded";
+}
+
 }  // namespace
 
 bool is_formatting_variable(const std::string& name) {
@@ -285,10 +304,12 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
     }
     ctrecord::FeedPlan plan;
     plan.chunks = expected.stdin_chunks;
-    plan.mode = options.stdin_mode;
+    plan.mode = options.stdin_mode.value_or(expected.terminal ? ctrecord::FeedMode::Causal
+                                                              : ctrecord::FeedMode::All);
     plan.speed = options.speed;
     plan.causal_timeout = options.causal_timeout;
     request.stdin_feed = std::move(plan);
+    if (expected.terminal) configure_terminal(expected, request);
     ctrecord::log::debug("replaying {}: {} (in {})", trace_path, verdict.command, *request.cwd);
 
     ctrecord::UniqueFd fd;

@@ -376,3 +376,13 @@ TEST(Differ, RandomDiffsApplyAndAreMinimal) {
 }
 
 }  // namespace
+
+TEST(Differ, ControlCharactersAreShownNotSent) {
+  ctreplay::DiffOptions options;
+  const auto cmp = ctreplay::compare_stream("stdout", "\x1b[32mok\x1b[0m\r\n",
+                                            "\x1b[31mfail\x1b[0m\a\x01\tx\r\n", options);
+  EXPECT_FALSE(cmp.same);
+  EXPECT_NE(cmp.diff.find("-\\e[32mok\\e[0m\\r\n"), std::string::npos) << cmp.diff;
+  EXPECT_NE(cmp.diff.find("+\\e[31mfail\\e[0m\\a\\x01\tx\\r\n"), std::string::npos) << cmp.diff;
+  EXPECT_EQ(cmp.diff.find('\x1b'), std::string::npos) << "no raw escape reaches the reader";
+}

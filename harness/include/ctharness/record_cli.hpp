@@ -10,6 +10,9 @@
 
 namespace ctharness {
 
+// --tty: whether the command runs on a pseudo-terminal.
+enum class TtyChoice { Auto, Always, Never, StdoutOnly };
+
 struct RecordCliOptions {
   std::vector<std::string> command;
   std::optional<std::string> output;
@@ -19,6 +22,7 @@ struct RecordCliOptions {
   double grace_seconds = 3.0;
   std::optional<int> compression_level;  // fixed zstd level; unset: adaptive
   bool pytest_plugin = true;             // activate the pytest plugin (--no-pytest-plugin)
+  TtyChoice tty = TtyChoice::Auto;
   bool quiet = false;
   bool verbose = false;
   bool help = false;

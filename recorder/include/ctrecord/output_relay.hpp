@@ -2,7 +2,7 @@
 // pipe) to the console and the trace. Each read becomes one IoChunk, mirrored to the console
 // descriptor as it arrives (console stays live) after it was handed to the IoEventSink. When the
 // console is gone (EPIPE) the relay closes the pipe, so the writer gets SIGPIPE/EPIPE just as
-// it would without the recorder. Driven by a poll loop; owns its pipe end.
+// it would without the recorder. Driven by a poll loop; owns its pipe end (or a pty master).
 #pragma once
 
 #include <cstdint>
@@ -35,6 +35,8 @@ class OutputRelay {
   void drain_present();
   // Stops relaying: closes the pipe and records why.
   void close(const std::string& reason);
+  // For a pty master: EIO (every slave descriptor closed) is the end of the stream.
+  void treat_eio_as_eof() noexcept { eio_is_eof_ = true; }
 
  private:
   // One read of at most `limit` bytes; returns the bytes taken (0 at EOF, EAGAIN or error).
@@ -46,6 +48,7 @@ class OutputRelay {
   UniqueFd pipe_;
   int mirror_fd_;
   bool mirror_failed_ = false;
+  bool eio_is_eof_ = false;
   IoEventSink& sink_;
   std::uint64_t producer_;
   std::vector<char> buffer_;

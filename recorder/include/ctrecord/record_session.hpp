@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ctrecord/pseudo_terminal.hpp"
 #include "ctrecord/recorder_policy.hpp"
 #include "ctrecord/std_fds.hpp"
 #include "ctrecord/stdin_feeder.hpp"
@@ -38,6 +39,17 @@ struct RecordRequest {
   // frameworks can mark which test is running. Only when I/O is captured.
   bool control_channel = true;
   TraceWriterHostOptions writer_options;  // compression level, threads, queue bounds
+
+  // Run the command on a pseudo-terminal (ctest-record --tty; only when I/O is captured). The
+  // command is a session leader with the pty as its controlling terminal; a `terminal` event
+  // follows the start event.
+  TtyMode tty = TtyMode::None;
+  int keyboard_fd = -1;     // a terminal put in raw mode while the command runs (our fd 0)
+  int size_source_fd = -1;  // a terminal whose size the pty copies, at start and on SIGWINCH
+  std::optional<WindowSize> window_size;  // a fixed size (replay); else size_source_fd's or 24x80
+  // Whether the stdin being forwarded or fed comes from a terminal (nullopt: isatty(0)). When
+  // it does not, its end is passed on as the pty's end-of-file character.
+  std::optional<bool> stdin_is_terminal;
 };
 
 struct RecordResult {

@@ -34,6 +34,11 @@ struct ChildSpec {
   const std::vector<std::string>* environment = nullptr;  // "NAME=VALUE"; null: ours
   std::string cwd;                                        // chdir there first ("" = stay)
   std::vector<int> inherit_fds;  // close-on-exec descriptors the child keeps, at the same number
+  // A pty slave (e.g. /dev/pts/3): the child starts a new session (setsid) and opens it as
+  // its controlling terminal, on each fd i with on_terminal[i] (stdio[i] is then unused).
+  // own_process_group is implied (a session leader leads its own group).
+  std::string controlling_terminal;
+  std::array<bool, 3> on_terminal{};
 };
 
 // Starts the child. Returns its pid, or -errno when it could not be started (the exec failed:

@@ -31,6 +31,11 @@ class StdinRelay {
 
   std::uint64_t undelivered_bytes() const noexcept { return pending_.size() - pending_offset_; }
 
+  // For a pty: at the source's EOF, write `bytes` (the pty's end-of-file character) before
+  // stopping, so the command's read sees the end of input as it would from `cmd < file`.
+  // They are not recorded: a replay writes them again at the same point.
+  void set_eof_bytes(std::string bytes) { eof_bytes_ = std::move(bytes); }
+
  private:
   void read_source();
   void write_pending();
@@ -40,6 +45,9 @@ class StdinRelay {
   IoEventSink& sink_;
   std::string pending_;
   std::size_t pending_offset_ = 0;
+  std::string eof_bytes_;
+  bool stop_when_written_ = false;
+  bool last_was_newline_ = true;  // nothing forwarded yet, or it ended a line
   std::vector<char> buffer_;
 };
 

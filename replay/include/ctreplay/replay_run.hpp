@@ -20,7 +20,9 @@
 namespace ctreplay {
 
 struct ReplayOptions {
-  ctrecord::FeedMode stdin_mode = ctrecord::FeedMode::All;
+  // Unset: causal for a recording made on a pty (keystrokes wait for the prompt they
+  // answered), all at once otherwise.
+  std::optional<ctrecord::FeedMode> stdin_mode;
   double speed = 1.0;
   std::chrono::milliseconds causal_timeout{10000};
   std::chrono::milliseconds timeout{600000};
