@@ -17,9 +17,10 @@ Choices where the engine contract leaves room (what a script(1) user would expec
     terminal is raw (no echo, no output processing of its own), the echo of typed input
     comes from the command's pty, and nothing is added or lost (with -q).
   * The recorded stdin stream is exactly the bytes typed, control characters included.
-  * `--tty=stdout` puts stderr on a pipe, so the terminal event says merged=false and stderr
-    is its own stream; in `--tty=always|auto` it is merged (merged=true, stderr stream empty).
-  * With `--tty=never` on a terminal, and `auto` without one, there is no terminal event.
+  * `--tty=stdout` puts stderr on a pipe, so the terminal event says mode "pty-stdout",
+    merged=false, and stderr is its own stream; in `--tty=always|auto` it is merged
+    (mode "pty", merged=true, stderr stream empty).
+  * With `--tty=never` on a terminal there is no terminal event and the command gets pipes.
   * A resize is recorded before the output the child prints in reaction to it.
   * After SIGTERM/SIGINT/SIGHUP the recorder exits 128+N (the command dies of the same
     signal) and the terminal's settings (`stty -a`, tcgetattr) are exactly those it had.
@@ -162,12 +163,12 @@ class TtyTestCase(RecordTestCase):
         self.assertEqual(self.exit_event(events)["status"], 0)
         return transcript, events
 
-    def assert_terminal_opened(self, events, rows, cols, merged=True):
+    def assert_terminal_opened(self, events, rows, cols, merged=True, mode="pty"):
         opened = [e for e in self.of_kind(events, "terminal") if e.get("change") == "opened"]
         self.assertEqual(len(opened), 1, "want one terminal 'opened' event, got %r"
                          % self.of_kind(events, "terminal"))
         ev = opened[0]
-        self.assertEqual(ev.get("mode"), "pty", ev)
+        self.assertEqual(ev.get("mode"), mode, ev)
         self.assertIs(ev.get("merged"), merged, ev)
         self.assertEqual(ev.get("term"), "xterm", ev)
         self.assertEqual((ev.get("rows"), ev.get("cols")), (rows, cols), ev)
@@ -445,7 +446,8 @@ class ResizeTest(TtyTestCase):
 
 # =========================================================================================
 class TtyModeTest(TtyTestCase):
-    """--tty=auto|always|never|stdout: what the command gets, and the trace's terminal event."""
+    """--tty=auto|never|stdout with ctest-record at a terminal: what the command gets, and the
+    trace's terminal event (without a terminal: test_tty_modes.py)."""
 
     def probe_on_terminal(self, option):
         trace = self.path("probe%s.ctrace" % (option or ""))
@@ -458,14 +460,6 @@ class TtyModeTest(TtyTestCase):
                          % (option, term.output))
         info, events = self.assert_complete(trace)
         return term.output, trace, events
-
-    def probe_headless(self, option):
-        trace = "probe-headless%s.ctrace" % (option or "")
-        r = self.record([PYTHON, "-c", TTY_PROBE], options=[option] if option else [],
-                        trace=trace, env=self.env())
-        self.assertEqual(r.status, 0, r.describe())
-        info, events = self.assert_complete(r.trace)
-        return r, events
 
     def test_auto_on_a_terminal_is_a_pty_session(self):
         out, trace, events = self.probe_on_terminal(None)
@@ -483,22 +477,7 @@ class TtyModeTest(TtyTestCase):
         out, trace, events = self.probe_on_terminal("--tty=stdout")
         self.assertEqual(self.cat(trace, "stdout"), b"isatty 1 1 0 leader 1 foreground 1\r\n")
         self.assertEqual(self.cat(trace, "stderr"), b"to stderr\n")
-        self.assert_terminal_opened(events, ROWS, COLS, merged=False)
-
-    def test_always_without_a_terminal_is_a_pty_session(self):
-        """Headless (stdin /dev/null, stdout a pipe): no size to copy, so only the mode is
-        checked, and that the output is the pty's (\\r\\n line ends, stderr merged)."""
-        r, events = self.probe_headless("--tty=always")
-        self.assertEqual(r.stdout, b"isatty 1 1 1 leader 1 foreground 1\r\nto stderr\r\n")
-        terms = [e for e in self.of_kind(events, "terminal") if e.get("change") == "opened"]
-        self.assertEqual(len(terms), 1, self.of_kind(events, "terminal"))
-        self.assertEqual((terms[0].get("mode"), terms[0].get("merged")), ("pty", True), terms[0])
-
-    def test_auto_without_a_terminal_uses_pipes(self):
-        r, events = self.probe_headless(None)
-        self.assertEqual(r.stdout, b"isatty 0 0 0 leader 0 foreground 0\n")
-        self.assertEqual(r.stderr, b"to stderr\n")
-        self.assertEqual(self.of_kind(events, "terminal"), [])
+        self.assert_terminal_opened(events, ROWS, COLS, merged=False, mode="pty-stdout")
 
 
 if __name__ == "__main__":
