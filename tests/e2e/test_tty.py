@@ -333,7 +333,8 @@ class TerminalRestoreTest(TtyTestCase):
     killed mid-session. The terminal starts with non-default settings (-echoctl, intr ^G,
     erase ^H) so that "restored" is not the same as "reset to defaults"."""
 
-    def user_settings(self):
+    @staticmethod
+    def user_settings():
         """termios attributes of a fresh pty with the user's non-default settings."""
         master, slave = os.openpty()
         try:
@@ -466,6 +467,22 @@ class TtyModeTest(TtyTestCase):
         self.assertEqual(out, b"isatty 1 1 1 leader 1 foreground 1\r\nto stderr\r\n")
         self.assert_terminal_opened(events, ROWS, COLS)
         self.assertEqual(self.cat(trace, "stdout"), out)
+
+    def test_the_commands_pty_has_default_settings_not_the_users(self):
+        """The user's terminal has intr ^G and -echoctl; the command's pty has the kernel's
+        defaults (intr ^C, echoctl), so a replay anywhere sees the same terminal
+        (docs/cli.md, Terminals)."""
+        attrs = TerminalRestoreTest.user_settings()
+        probe = ("import termios\n"
+                 "a = termios.tcgetattr(0)\n"
+                 "print('intr', a[6][termios.VINTR], 'echoctl', bool(a[3] & termios.ECHOCTL))\n")
+        trace = self.path("defaults.ctrace")
+        term = self.terminal(attrs=attrs)
+        term.start([RECORD_BIN, "-q", "-o", trace, "--", PYTHON, "-c", probe], env=self.env(),
+                   cwd=self.tmp)
+        self.assertEqual(shell_status(term.wait()), 0, term.output)
+        self.assertEqual(term.output, b"intr b'\\x03' echoctl True\r\n")
+        self.assertEqual(term.termios_attrs(), attrs, "the user's terminal after the recording")
 
     def test_never_on_a_terminal_uses_pipes(self):
         out, trace, events = self.probe_on_terminal("--tty=never")
