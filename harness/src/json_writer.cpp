@@ -8,40 +8,49 @@
 
 namespace ctharness {
 
+Utf8Prefix utf8_prefix(std::string_view text, std::size_t pos) noexcept {
+  const auto c = static_cast<unsigned char>(text[pos]);
+  if (c < 0x80) return {1, true};
+  int extra = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    extra = 1;
+  } else if (c == 0xE0) {
+    extra = 2, lo = 0xA0;  // no overlongs
+  } else if (c == 0xED) {
+    extra = 2, hi = 0x9F;  // no UTF-16 surrogates
+  } else if (c >= 0xE1 && c <= 0xEF) {
+    extra = 2;
+  } else if (c == 0xF0) {
+    extra = 3, lo = 0x90;  // no overlongs
+  } else if (c >= 0xF1 && c <= 0xF3) {
+    extra = 3;
+  } else if (c == 0xF4) {
+    extra = 3, hi = 0x8F;  // <= U+10FFFF
+  } else {
+    return {0, false};
+  }
+  Utf8Prefix prefix{1, false};
+  for (int i = 1; i <= extra; ++i) {
+    if (pos + prefix.length >= text.size()) return prefix;
+    const auto b = static_cast<unsigned char>(text[pos + prefix.length]);
+    if (i == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80) return prefix;
+    ++prefix.length;
+  }
+  prefix.complete = true;
+  return prefix;
+}
+
 bool is_valid_utf8(std::string_view bytes) noexcept {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  const auto* end = p + bytes.size();
-  while (p < end) {
-    const unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
+  std::size_t pos = 0;
+  while (pos < bytes.size()) {
+    if (static_cast<unsigned char>(bytes[pos]) < 0x80) {
+      ++pos;
       continue;
     }
-    int extra = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      extra = 1;
-    } else if (c == 0xE0) {
-      extra = 2, lo = 0xA0;  // no overlongs
-    } else if (c == 0xED) {
-      extra = 2, hi = 0x9F;  // no UTF-16 surrogates
-    } else if (c >= 0xE1 && c <= 0xEF) {
-      extra = 2;
-    } else if (c == 0xF0) {
-      extra = 3, lo = 0x90;  // no overlongs
-    } else if (c >= 0xF1 && c <= 0xF3) {
-      extra = 3;
-    } else if (c == 0xF4) {
-      extra = 3, hi = 0x8F;  // <= U+10FFFF
-    } else {
-      return false;
-    }
-    if (end - p <= extra) return false;
-    if (p[1] < lo || p[1] > hi) return false;
-    for (int i = 2; i <= extra; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-    }
-    p += extra + 1;
+    const Utf8Prefix prefix = utf8_prefix(bytes, pos);
+    if (!prefix.complete) return false;
+    pos += prefix.length;
   }
   return true;
 }

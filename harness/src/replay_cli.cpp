@@ -34,11 +34,13 @@ po::options_description replay_options() {
       "set a variable for the replay (repeatable)")(
       "merged", "also compare the interleaved order of stdout and stderr (line by line)")(
       "normalize", po::value<std::vector<std::string>>()->composing()->value_name("RULE"),
-      "extra rule 'REGEX=>REPLACEMENT' (RE2 syntax; repeatable)")(
+      "extra rule 'REGEX=>REPLACEMENT' (RE2 syntax; repeatable), or the name of a built-in "
+      "that is off by default, to turn it on (progress)")(
       "ignore-lines", po::value<std::vector<std::string>>()->composing()->value_name("REGEX"),
       "drop matching lines on both sides (repeatable)")(
       "no-normalize", po::value<std::vector<std::string>>()->composing()->value_name("NAME"),
       "turn a built-in normaliser off (repeatable; see --list-normalizers)")(
+      "ansi", po::value<std::string>()->value_name("keep|strip"), kAnsiOptionHelp)(
       "rules", po::value<std::string>()->value_name("FILE"),
       "rules file (default: .ctest-replay in the current directory, if present)")(
       "list-normalizers", "print the built-in normalisers and exit")(
@@ -87,6 +89,16 @@ std::vector<T> values(const po::variables_map& vm, const char* name) {
 }
 }  // namespace
 
+void apply_ansi_option(const std::string& value, ctreplay::NormalizerOptions& normalize) {
+  if (value == "strip") {
+    normalize.enabled.emplace_back("ansi");
+  } else if (value == "keep") {
+    normalize.disabled.emplace_back("ansi");
+  } else {
+    throw ctrecord::UsageError("--ansi takes keep or strip, not '" + value + "'");
+  }
+}
+
 std::string replay_help_text() {
   std::ostringstream out;
   out << "Usage: ctest-replay [OPTIONS] TRACE|FOLDER... [-- COMMAND [ARGS...]]\n"
@@ -94,6 +106,9 @@ std::string replay_help_text() {
          "Re-runs each recorded command, feeds it the recorded stdin and compares stdout,\n"
          "stderr and the exit status with the recording, after normalising volatile text.\n"
          "`-- COMMAND` replays one trace against another command (a new build).\n"
+         "Recordings made on a terminal also get the progress normaliser (bare-CR rewrites\n"
+         "collapsed); --ansi=strip ignores colours and cursor moves. Order: ansi, progress,\n"
+         "crlf, ignore-lines, your rules, paths, hex-addresses, datetimes, durations.\n"
          "\n"
       << replay_options()
       << "\n"
@@ -165,6 +180,7 @@ ReplayCliOptions parse_replay_args(int argc, const char* const* argv) {
   r.normalize.rules = values<std::string>(vm, "normalize");
   r.normalize.ignore_lines = values<std::string>(vm, "ignore-lines");
   r.normalize.disabled = values<std::string>(vm, "no-normalize");
+  if (vm.count("ansi")) apply_ansi_option(vm["ansi"].as<std::string>(), r.normalize);
   if (vm.count("rules")) {
     r.normalize.rules_file = vm["rules"].as<std::string>();
     if (!std::filesystem::exists(*r.normalize.rules_file)) {

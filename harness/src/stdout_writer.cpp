@@ -33,7 +33,7 @@ void StdoutWriter::flush() {
 void StdoutWriter::write_out(std::string_view bytes) {
   const int err = ctrecord::write_all(fd_, bytes);
   if (err == EPIPE) throw StdoutClosed();
-  if (err != 0) throw ctrecord::EnvironmentError("write", "stdout", err);
+  if (err != 0) throw ctrecord::EnvironmentError("write", name_, err);
 }
 
 void die_of_sigpipe() noexcept {

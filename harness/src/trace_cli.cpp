@@ -31,11 +31,15 @@ constexpr std::string_view kUsage =
     "       ctest-trace events TRACE\n"
     "       ctest-trace diff [--merged] [--normalize R] [--ignore-lines RE] [--no-normalize N] A "
     "B\n"
+    "       ctest-trace play [--speed X] [--max-wait S] TRACE\n"
+    "       ctest-trace export --format asciicast|text [-o FILE] TRACE\n"
     "\n"
     "  info    metadata, exit status, per-stream sizes and completeness (--json: one object)\n"
     "  cat     the exact recorded bytes of the chosen streams (default stdout and stderr)\n"
     "  events  one JSON object per event per line\n"
     "  diff    compare two recordings with ctest-replay's normalisers and differ (1: differ)\n"
+    "  play    the recorded output with its recorded pauses (stdout to stdout, stderr to stderr)\n"
+    "  export  asciicast v2 (asciinema's player; \"o\"/\"i\"/\"r\" events) or plain text\n"
     "\n"
     "exit status: 0 ok, 1 trace incomplete or damaged, 2 usage error, 3 cannot read the file\n";
 
@@ -44,8 +48,11 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
   if (command == "cat") return run_trace_cat(args);
   if (command == "events") return run_trace_events(args);
   if (command == "diff") return run_trace_diff(args);
+  if (command == "play") return run_trace_play(args);
+  if (command == "export") return run_trace_export(args);
   throw ctrecord::UsageError("unknown command '" + command +
-                             "'; expected info, cat, events or diff (see ctest-trace --help)");
+                             "'; expected info, cat, events, diff, play or export (see "
+                             "ctest-trace --help)");
 }
 
 }  // namespace
@@ -56,7 +63,7 @@ int trace_cli_main(int argc, char** argv) {
   const std::vector<std::string> words(argv + (argc > 0 ? 1 : 0), argv + argc);
   try {
     if (words.empty()) {
-      ctrecord::log::error("missing command; expected info, cat, events or diff");
+      ctrecord::log::error("missing command; expected info, cat, events, diff, play or export");
       (void)ctrecord::write_all(2, kUsage);
       return kTraceExitUsage;
     }

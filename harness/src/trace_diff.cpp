@@ -24,7 +24,8 @@ int run_trace_diff(const std::vector<std::string>& args) {
       "ignore-lines", po::value<std::vector<std::string>>()->composing(),
       "drop matching lines on both sides (repeatable)")(
       "no-normalize", po::value<std::vector<std::string>>()->composing(),
-      "turn a built-in normaliser off (repeatable)");
+      "turn a built-in normaliser off (repeatable)")(
+      "ansi", po::value<std::string>()->value_name("keep|strip"), kAnsiOptionHelp);
   options.add_options()("help,h", "show this help");
   const po::variables_map vm = parse_options(args, options, {}, "trace", "usage: " + usage);
   StdoutWriter out;
@@ -38,10 +39,12 @@ int run_trace_diff(const std::vector<std::string>& args) {
   normalize.rules = get("normalize");
   normalize.ignore_lines = get("ignore-lines");
   normalize.disabled = get("no-normalize");
+  if (vm.count("ansi")) apply_ansi_option(vm["ansi"].as<std::string>(), normalize);
   const ctreplay::LoadedTrace expected = ctreplay::load_trace(traces[0]);
   const ctreplay::LoadedTrace actual = ctreplay::load_trace(traces[1]);
-  const ctreplay::Normalizer normalizer(normalize, ctreplay::run_facts(expected),
-                                        ctreplay::run_facts(actual));
+  const ctreplay::Normalizer normalizer(
+      ctreplay::normalizer_options_for(normalize, expected, actual), ctreplay::run_facts(expected),
+      ctreplay::run_facts(actual));
   ctreplay::DiffOptions diff;
   diff.color = ::isatty(1) == 1;
   const ctreplay::TraceVerdict verdict =

@@ -58,12 +58,24 @@ std::string info_json(const TraceSummary& s) {
     json.null();
   }
   write_end_json(json, s);
+  write_terminal_json(json, s);
   write_streams_json(json, s);
   if (!s.tests.empty()) write_tests_json(json, s.tests);
   write_notes_json(json, s);
   json.end_object();
   out += '\n';
   return out;
+}
+
+// "pty (stdout and stderr merged), 80x24 (640x480 px), TERM xterm-256color, 2 resizes"
+std::string terminal_text(const ctrecord::TerminalEvent& t, std::uint64_t resizes) {
+  std::string text = printable(t.mode);
+  text += t.merged ? " (stdout and stderr merged)" : " (stderr a pipe)";
+  text += fmt::format(", {}x{}", t.cols, t.rows);
+  if (t.xpixel != 0 || t.ypixel != 0) text += fmt::format(" ({}x{} px)", t.xpixel, t.ypixel);
+  text += t.term.empty() ? ", TERM unset" : ", TERM " + printable(t.term);
+  text += fmt::format(", {} resize{}", resizes, resizes == 1 ? "" : "s");
+  return text;
 }
 
 std::string info_text(const TraceSummary& s) {
@@ -101,6 +113,7 @@ std::string info_text(const TraceSummary& s) {
         fmt::format("{} (from {})", st.capture_io ? "on" : "off", printable(st.policy_source)));
     add("stdin mode", printable(st.stdin_mode));
   }
+  if (s.terminal) add("terminal", terminal_text(*s.terminal, s.resizes));
   for (int i = 0; i < ctrecord::kStreamCount; ++i) {
     const auto& totals = s.streams[static_cast<std::size_t>(i)];
     add(std::string(ctrecord::stream_name(static_cast<ctrecord::Stream>(i))),

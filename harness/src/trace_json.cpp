@@ -78,17 +78,8 @@ void write_fields(JsonWriter& json, const ctrecord::CapturedEvent& ev) {
 
 void write_fields(JsonWriter& json, const ctrecord::TerminalEvent& ev) {
   json.key("t_ns").value(ev.t_ns);
-  const bool opened = ev.change == ctrecord::TerminalChange::Opened;
-  json.key("change").value(opened ? "opened" : "resized");
-  if (opened) {
-    json.key("mode").bytes_value(ev.mode);
-    json.key("merged").value(ev.merged);
-    json.key("term").bytes_value(ev.term);
-  }
-  json.key("rows").value(static_cast<std::uint64_t>(ev.rows));
-  json.key("cols").value(static_cast<std::uint64_t>(ev.cols));
-  json.key("xpixel").value(static_cast<std::uint64_t>(ev.xpixel));
-  json.key("ypixel").value(static_cast<std::uint64_t>(ev.ypixel));
+  json.key("change").value(ev.change == ctrecord::TerminalChange::Opened ? "opened" : "resized");
+  write_terminal_fields(json, ev);
 }
 
 void write_fields(JsonWriter& json, const ctrecord::StartEvent& ev) {
@@ -102,6 +93,18 @@ void write_fields(JsonWriter& json, const ctrecord::EndEvent& ev) {
 }
 
 }  // namespace
+
+void write_terminal_fields(JsonWriter& json, const ctrecord::TerminalEvent& terminal) {
+  if (terminal.change == ctrecord::TerminalChange::Opened) {
+    json.key("mode").bytes_value(terminal.mode);
+    json.key("merged").value(terminal.merged);
+    json.key("term").bytes_value(terminal.term);
+  }
+  json.key("rows").value(static_cast<std::uint64_t>(terminal.rows));
+  json.key("cols").value(static_cast<std::uint64_t>(terminal.cols));
+  json.key("xpixel").value(static_cast<std::uint64_t>(terminal.xpixel));
+  json.key("ypixel").value(static_cast<std::uint64_t>(terminal.ypixel));
+}
 
 const char* note_level_name(ctrecord::NoteLevel level) noexcept {
   switch (level) {

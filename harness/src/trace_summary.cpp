@@ -34,6 +34,12 @@ TraceSummary summarize_trace(ctrecord::TraceReader& reader) {
             s.exit = std::move(ev);
           } else if constexpr (std::is_same_v<T, ctrecord::EndEvent>) {
             s.end = std::move(ev);
+          } else if constexpr (std::is_same_v<T, ctrecord::TerminalEvent>) {
+            if (ev.change == ctrecord::TerminalChange::Resized) {
+              ++s.resizes;
+            } else if (!s.terminal) {
+              s.terminal = std::move(ev);
+            }
           }
         },
         std::move(*event));
@@ -132,6 +138,18 @@ void write_end_json(JsonWriter& json, const TraceSummary& summary) {
   } else {
     json.null();
   }
+}
+
+void write_terminal_json(JsonWriter& json, const TraceSummary& summary) {
+  json.key("terminal");
+  if (!summary.terminal) {
+    json.null();
+    return;
+  }
+  json.begin_object();
+  write_terminal_fields(json, *summary.terminal);
+  json.key("resizes").value(summary.resizes);
+  json.end_object();
 }
 
 void write_notes_json(JsonWriter& json, const TraceSummary& summary) {

@@ -360,6 +360,7 @@ class SpawnCapture {
         from_terminal = false;
         break;
     }
+    apply_due_resizes();
     StdinRelay relay(source, master_copy(), sink_);
     if (!from_terminal) relay.set_eof_bytes(eof_character(pty_->master.get()));
     relays_.set_stdin(std::move(relay));
@@ -374,8 +375,20 @@ class SpawnCapture {
     const auto size = window_size_of(request_.size_source_fd);
     if (!size || *size == window_size_) return;
     relays_.drain_present();
-    window_size_ = *size;
-    if (const int err = set_window_size(pty_->master.get(), *size)) {
+    resize_pty(*size);
+  }
+
+  // Replay: each recorded size change once the output has caught up with where it happened.
+  void apply_due_resizes() {
+    while (next_resize_ < request_.resizes.size() &&
+           sink_.output_bytes() >= request_.resizes[next_resize_].output_before) {
+      resize_pty(request_.resizes[next_resize_++].size);
+    }
+  }
+
+  void resize_pty(const WindowSize& size) {
+    window_size_ = size;
+    if (const int err = set_window_size(pty_->master.get(), size)) {
       sink_.note(NoteLevel::Warning,
                  std::string("cannot resize the command's terminal: ") + std::strerror(err));
       return;
@@ -383,10 +396,10 @@ class SpawnCapture {
     TerminalEvent resized;
     resized.t_ns = sink_.clock().now_ns();
     resized.change = TerminalChange::Resized;
-    resized.rows = size->rows;
-    resized.cols = size->cols;
-    resized.xpixel = size->xpixel;
-    resized.ypixel = size->ypixel;
+    resized.rows = size.rows;
+    resized.cols = size.cols;
+    resized.xpixel = size.xpixel;
+    resized.ypixel = size.ypixel;
     sink_.post(std::move(resized));
   }
 
@@ -439,6 +452,7 @@ class SpawnCapture {
       }
       relays_.dispatch(fds);
       if (control_) control_->dispatch(fds, control_events_);
+      if (pty_) apply_due_resizes();
     }
   }
 
@@ -545,6 +559,7 @@ class SpawnCapture {
   UniqueFd stdin_source_;  // pty mode: the feed pipe's read end, or /dev/null
   std::optional<PtyPair> pty_;
   WindowSize window_size_{};
+  std::size_t next_resize_ = 0;
   std::optional<TerminalModeGuard> keyboard_;
   int received_signal_ = 0;
   int stopped_by_signal_ = 0;

@@ -38,7 +38,8 @@ LoadedTrace load_trace(const std::string& path) {
       if (terminal->change == ctrecord::TerminalChange::Opened) {
         if (!trace.terminal) trace.terminal = std::move(*terminal);
       } else {
-        trace.resizes.push_back(std::move(*terminal));
+        trace.resizes.push_back(
+            {output_so_far, {terminal->rows, terminal->cols, terminal->xpixel, terminal->ypixel}});
       }
     }
   }

@@ -1,7 +1,7 @@
-// Normalizer: built-in normalisers (crlf, paths, hex-addresses, datetimes, durations), user
-// rules and the rules file. Every regex is RE2 in Latin-1 mode, so a pattern matches bytes
-// (invalid UTF-8, NUL and 0xff included) and a rewrite never changes bytes it did not match.
-// Order and rationale: docs/normalizers.md.
+// Normalizer: built-in normalisers (ansi, progress, crlf, paths, hex-addresses, datetimes,
+// durations), user rules and the rules file. Every regex is RE2 in Latin-1 mode, so a pattern
+// matches bytes (invalid UTF-8, NUL and 0xff included) and a rewrite never changes bytes it did not
+// match. Order and rationale: docs/normalizers.md.
 #include "ctreplay/normalizer.hpp"
 
 #include <re2/re2.h>
@@ -11,19 +11,31 @@
 #include <fstream>
 
 #include "ctrecord/errors.hpp"
+#include "ctreplay/terminal_text.hpp"
 
 namespace ctreplay {
 namespace {
 
+constexpr const char* kAnsi = "ansi";
+constexpr const char* kProgress = "progress";
 constexpr const char* kCrlf = "crlf";
 constexpr const char* kPaths = "paths";
 constexpr const char* kHex = "hex-addresses";
 constexpr const char* kDatetimes = "datetimes";
 constexpr const char* kDurations = "durations";
 
-// Built-ins in the order they run (user rules run before all of them except crlf).
+// Built-ins in the order they run (ignore-lines and user rules run after crlf, before paths).
+// Terminal output first: escape sequences go (when asked) before '\r' rewrites are rendered,
+// so a coloured progress frame collapses like a plain one, and both before crlf, which would
+// otherwise turn the pty's "\r\n" into "\n" and leave only the rewrites' bare '\r'.
 const std::vector<std::pair<std::string, std::string>>& builtin_table() {
   static const std::vector<std::pair<std::string, std::string>> table = {
+      {kAnsi,
+       "(off unless --ansi=strip) ECMA-48 escape sequences (colours, cursor moves, titles, "
+       "bracketed paste) removed"},
+      {kProgress,
+       "(on for recordings made on a terminal) a line rewritten with bare CRs (a progress "
+       "bar) -> what the terminal shows at the end"},
       {kCrlf, "CRLF line endings -> LF"},
       {kPaths,
        "the run's cwd, home and temp dir -> <CWD>, <HOME>, <TMP> (longest first); pytest's "
@@ -253,6 +265,8 @@ std::unique_ptr<RE2> compile_user_regex(const std::string& pattern, const std::s
 }  // namespace
 
 struct Normalizer::Impl {
+  bool ansi = false;
+  bool progress = false;
   bool crlf = true;
   bool paths = true;
   bool hex = true;
@@ -272,6 +286,17 @@ struct Normalizer::Impl {
   Alternatives duration_parts;
 
   void drop_ignored_lines(std::string& text) const;
+  // The on/off switch of the built-in called `name`; nullptr when there is none.
+  bool* builtin_flag(const std::string& name) {
+    return name == kAnsi        ? &ansi
+           : name == kProgress  ? &progress
+           : name == kCrlf      ? &crlf
+           : name == kPaths     ? &paths
+           : name == kHex       ? &hex
+           : name == kDatetimes ? &datetimes
+           : name == kDurations ? &durations
+                                : nullptr;
+  }
 };
 
 namespace {
@@ -302,6 +327,11 @@ Normalizer::Normalizer(const NormalizerOptions& options, RunFacts recorded, RunF
     : impl_(std::make_unique<Impl>()) {
   ParsedRules parsed;
   if (options.rules_file) parse_rules_file(*options.rules_file, parsed);
+  Impl& impl = *impl_;
+  impl.progress = options.terminal;
+  for (const auto& name : options.enabled) {
+    parsed.rules.push_back({name, "--normalize " + name});
+  }
   for (const auto& name : options.disabled) {
     parsed.disabled.push_back({name, "--no-normalize " + name});
   }
@@ -312,14 +342,20 @@ Normalizer::Normalizer(const NormalizerOptions& options, RunFacts recorded, RunF
     parsed.ignore_lines.push_back({rule, "--ignore-lines '" + rule + "'"});
   }
 
-  Impl& impl = *impl_;
+  // A rule that is a built-in's name alone turns that built-in on (a regex rule needs "=>");
+  // a name in `enabled` that is not a built-in fails below like a rule without "=>".
+  std::vector<UserRule> regex_rules;
+  for (auto& rule : parsed.rules) {
+    bool* flag = impl.builtin_flag(rule.text);
+    if (flag != nullptr) {
+      *flag = true;
+    } else {
+      regex_rules.push_back(std::move(rule));
+    }
+  }
+  parsed.rules = std::move(regex_rules);
   for (const auto& name : parsed.disabled) {
-    bool* flag = name.text == kCrlf        ? &impl.crlf
-                 : name.text == kPaths     ? &impl.paths
-                 : name.text == kHex       ? &impl.hex
-                 : name.text == kDatetimes ? &impl.datetimes
-                 : name.text == kDurations ? &impl.durations
-                                           : nullptr;
+    bool* flag = impl.builtin_flag(name.text);
     if (flag == nullptr) {
       std::string known;
       for (const auto& [builtin_name, unused] : builtin_table()) {
@@ -337,7 +373,9 @@ Normalizer::Normalizer(const NormalizerOptions& options, RunFacts recorded, RunF
     // cannot.
     const auto arrow = rule.text.rfind("=>");
     if (arrow == std::string::npos) {
-      throw ctrecord::UsageError(rule.origin + ": expected REGEX=>REPLACEMENT");
+      throw ctrecord::UsageError(rule.origin +
+                                 ": expected REGEX=>REPLACEMENT (or a built-in's name alone, "
+                                 "to turn it on)");
     }
     const std::string pattern = rule.text.substr(0, arrow);
     Rewrite rewrite{compile_user_regex(pattern, rule.origin, options_bytes),
@@ -453,8 +491,9 @@ void Normalizer::Impl::drop_ignored_lines(std::string& text) const {
 }
 
 std::string Normalizer::apply(std::string_view bytes, Side side) const {
-  std::string text(bytes);
   const Impl& impl = *impl_;
+  std::string text = impl.ansi ? strip_ansi(bytes) : std::string(bytes);
+  if (impl.progress) text = collapse_carriage_returns(text);
   if (impl.crlf) replace_crlf(text);
   if (impl.ignore) impl.drop_ignored_lines(text);
   apply_rewrites(impl.user_rewrites, text);
@@ -473,6 +512,8 @@ std::string Normalizer::apply(std::string_view bytes, Side side) const {
 std::vector<std::string> Normalizer::active() const {
   const Impl& impl = *impl_;
   std::vector<std::string> names;
+  if (impl.ansi) names.emplace_back(kAnsi);
+  if (impl.progress) names.emplace_back(kProgress);
   if (impl.crlf) names.emplace_back(kCrlf);
   names.insert(names.end(), impl.ignore_rule_names.begin(), impl.ignore_rule_names.end());
   names.insert(names.end(), impl.user_rule_names.begin(), impl.user_rule_names.end());

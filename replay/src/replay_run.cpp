@@ -30,6 +30,12 @@ RunFacts run_facts(const LoadedTrace& trace) {
   return facts;
 }
 
+NormalizerOptions normalizer_options_for(NormalizerOptions options, const LoadedTrace& expected,
+                                         const LoadedTrace& actual) {
+  options.terminal = options.terminal || expected.terminal || actual.terminal;
+  return options;
+}
+
 namespace {
 
 // "[stdout] line" / "[stderr] line" in read order: the interleaving, line by line.
@@ -132,6 +138,7 @@ void configure_terminal(const LoadedTrace& expected, ctrecord::RecordRequest& re
   ctrecord::WindowSize size{terminal.rows, terminal.cols, terminal.xpixel, terminal.ypixel};
   if (size.rows == 0 || size.cols == 0) size = ctrecord::kDefaultWindowSize;
   request.window_size = size;
+  request.resizes = expected.resizes;
   // Keystrokes carry their own end (the user's Ctrl-D); recorded input from a file or pipe
   // ended with the pty's end-of-file character, so the replay sends one too.
   request.stdin_is_terminal = expected.start.isatty[0] && expected.start.stdin_mode == "forwarded";
@@ -330,7 +337,8 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
       if (entry.rfind("TMPDIR=", 0) == 0) current.tmpdir = entry.substr(7);
     }
     if (current.tmpdir.empty()) current.tmpdir = "/tmp";
-    const Normalizer normalizer(options.normalize, run_facts(expected), current);
+    const Normalizer normalizer(normalizer_options_for(options.normalize, expected, actual),
+                                run_facts(expected), current);
     const auto notes = result.notes;
     verdict = compare_traces(expected, actual, normalizer, options.diff, options.merged);
     verdict.trace = trace_path;

@@ -6,11 +6,17 @@ or file is typed into the pty and its end arrives as the pty's end-of-file chara
 pty recording replays the same on a pty of the recorded size. The interactive cases (a user
 at a terminal, resize, restore) are in test_tty.py.
 """
+import fcntl
 import json
 import os
+import pty
+import select
+import struct
+import termios
+import time
 import unittest
 
-from ctr_helpers import RecordTestCase, PYTHON
+from ctr_helpers import RecordTestCase, PYTHON, TRACE_BIN, py_fixture
 
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REPLAY_BIN = os.environ.get("CTEST_REPLAY_BIN") or os.path.join(_REPO, "build", "harness",
@@ -125,6 +131,99 @@ class TtyModes(RecordTestCase):
         self.assertEqual(opened["term"], "vt100")
         rep = self.run_argv([REPLAY_BIN, r.trace], extra_env={"TERM": "dumb"})
         self.assertEqual(rep.status, 0, rep)
+
+    @unittest.skipUnless(os.access(REPLAY_BIN, os.X_OK), "ctest-replay not built")
+    def test_pty_recording_turns_the_progress_normaliser_on(self):
+        r = self.record(py_fixture("terminal_output.py"), ["--tty=always"],
+                        extra_env={"CTR_TERM_STEPS": "4"})
+        self.assertEqual(r.status, 0, r)
+        # More frames on the way to the same final state: the same to a user of a terminal.
+        more_frames = ["--env", "CTR_TERM_STEPS=9"]
+        rep = self.replay(r.trace, *more_frames)
+        self.assertEqual(rep.status, 0, rep)
+        rep = self.replay(r.trace, "--no-normalize", "progress", *more_frames)
+        self.assertEqual(rep.status, 1, rep)
+        self.assertIn(b"\\r", rep.stdout, "the rewrites are shown in the diff")
+        rep = self.replay(r.trace, "--env", "CTR_TERM_FINAL=90")
+        self.assertEqual(rep.status, 1, rep)
+        self.assertIn(b"-downloading 100% [##########]\n+downloading  90% [######### ]\n",
+                      rep.stdout, "the final states, collapsed")
+
+    @unittest.skipUnless(os.access(REPLAY_BIN, os.X_OK), "ctest-replay not built")
+    def test_colour_change_on_a_pty_is_a_regression_unless_stripped(self):
+        r = self.record(py_fixture("terminal_output.py"), ["--tty=always"],
+                        extra_env={"CTR_TERM_COLOR": "green"})
+        self.assertEqual(r.status, 0, r)
+        rep = self.replay(r.trace, "--env", "CTR_TERM_COLOR=red")
+        self.assertEqual(rep.status, 1, rep)
+        self.assertIn(b"\\e[32m", rep.stdout)
+        self.assertNotIn(b"\x1b", rep.stdout, "escape sequences are shown, not sent")
+        rep = self.replay(r.trace, "--ansi=strip", "--env", "CTR_TERM_COLOR=red")
+        self.assertEqual(rep.status, 0, rep)
+
+    def test_exports_of_a_pty_recording(self):
+        r = self.record([PYTHON, "-c", "print('\\x1b[1mbold\\x1b[0m caf\\xe9')"],
+                        ["--tty=always"])
+        self.assertEqual(r.status, 0, r)
+        rc, out, err = self.trace_tool(["export", "--format", "text", r.trace])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, "bold caf\u00e9\n".encode())
+        rc, out, err = self.trace_tool(["export", "--format", "asciicast", r.trace])
+        self.assertEqual(rc, 0, err)
+        lines = out.decode().splitlines()
+        header = json.loads(lines[0])
+        self.assertEqual((header["version"], header["width"], header["height"]), (2, 80, 24))
+        output = "".join(e[2] for e in map(json.loads, lines[1:]) if e[1] == "o")
+        self.assertEqual(output, "\x1b[1mbold\x1b[0m caf\u00e9\r\n")
+
+    @unittest.skipUnless(os.access(REPLAY_BIN, os.X_OK), "ctest-replay not built")
+    def test_recorded_resizes_are_replayed_where_they_happened(self):
+        """Recorded from a terminal the test plays (pty.fork), resized twice; the replay, with
+        no terminal, resizes its pty at the same points of the output."""
+        reporter = ("import os, signal, sys\n"
+                    "def show(*_):\n"
+                    "    print('size %dx%d' % tuple(os.get_terminal_size(0)), flush=True)\n"
+                    "signal.signal(signal.SIGWINCH, show)\n"
+                    "show()\n"
+                    "sys.stdin.readline()\n")
+        trace = self.path("resized.ctrace")
+        pid, master = pty.fork()
+        if pid == 0:  # the child: never returns into the test runner
+            try:
+                argv = self.recorder_argv([PYTHON, "-c", reporter], trace=trace)
+                os.execv(argv[0], argv)
+            finally:
+                os._exit(127)
+        self.addCleanup(os.close, master)
+        seen = b""
+
+        def wait_for(text):
+            nonlocal seen
+            deadline = time.monotonic() + 20
+            while text not in seen:
+                self.assertLess(time.monotonic(), deadline, "%r not seen; got %r" % (text, seen))
+                if select.select([master], [], [], 0.1)[0]:
+                    try:
+                        seen += os.read(master, 4096)
+                    except OSError:
+                        break
+        try:
+            wait_for(b"size 80x24\r\n")
+            for rows, cols in ((40, 120), (50, 132)):
+                fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+                wait_for(b"size %dx%d\r\n" % (cols, rows))
+            os.write(master, b"done\n")
+            wait_for(b"done\r\n")
+        finally:
+            _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, seen)
+        resized = [(e["rows"], e["cols"]) for e in self.terminal_events(trace)
+                   if e["change"] == "resized"]
+        self.assertEqual(resized, [(40, 120), (50, 132)])
+        for _ in range(3):
+            rep = self.replay(trace)
+            self.assertEqual(rep.status, 0, rep)
+            self.assertIn(b"same", rep.stdout)
 
 
 if __name__ == "__main__":

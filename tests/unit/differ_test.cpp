@@ -160,6 +160,14 @@ TEST(Differ, ColourWhenAsked) {
   EXPECT_EQ(plain.diff.find('\x1b'), std::string::npos);
 }
 
+TEST(Differ, EscapesAndBareCarriageReturnsAreShownNotRun) {
+  const auto result =
+      compare_stream("stdout", "\x1b[32mok\x1b[0m\n1%\r2%\nend\r\n", "ok\n2%\nend\r\n");
+  EXPECT_FALSE(result.binary);
+  EXPECT_NE(result.diff.find("-\\e[32mok\\e[0m\n-1%\\r2%\n+ok\n+2%\n end\\r\n"), std::string::npos)
+      << result.diff;
+}
+
 TEST(Differ, UnicodeTextIsText) {
   const auto result = compare_stream("stdout", "caf\xc3\xa9\n", "caf\xc3\xa8\n");
   EXPECT_FALSE(result.binary);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ctrecord/errors.hpp"
+#include "ctreplay/replay_run.hpp"
 
 using ctreplay::Normalizer;
 using ctreplay::NormalizerOptions;
@@ -72,9 +73,61 @@ TEST(NormalizerBuiltins, NamesAreShortLowercaseHyphenatedAndInOrder) {
     EXPECT_FALSE(description.empty());
     EXPECT_EQ(name.find_first_not_of("abcdefghijklmnopqrstuvwxyz-"), std::string::npos);
   }
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"crlf", "paths", "hex-addresses", "datetimes", "durations"}));
-  EXPECT_EQ(make().active(), names);
+  EXPECT_EQ(names, (std::vector<std::string>{"ansi", "progress", "crlf", "paths", "hex-addresses",
+                                             "datetimes", "durations"}));
+  // ansi and progress are off by default (progress is on for terminal recordings).
+  EXPECT_EQ(make().active(), std::vector<std::string>(names.begin() + 2, names.end()));
+}
+
+TEST(NormalizerTerminal, ProgressIsOnForTerminalRecordingsOnly) {
+  EXPECT_EQ(rec(make(), "1%\r2%\n"), "1%\r2%\n");
+  const auto n = make({.terminal = true});
+  EXPECT_EQ(rec(n, "1%\r2%\n"), "2%\n");
+  EXPECT_EQ(n.active().front(), "progress");
+  EXPECT_EQ(rec(make({.disabled = {"progress"}, .terminal = true}), "1%\r2%\n"), "1%\r2%\n");
+}
+
+TEST(NormalizerTerminal, ProgressFollowsEitherTracesTerminalEvent) {
+  ctreplay::LoadedTrace pipe;
+  ctreplay::LoadedTrace pty;
+  pty.terminal = ctrecord::TerminalEvent{.mode = "pty", .merged = true, .rows = 24, .cols = 80};
+  EXPECT_FALSE(ctreplay::normalizer_options_for({}, pipe, pipe).terminal);
+  EXPECT_TRUE(ctreplay::normalizer_options_for({}, pty, pipe).terminal);
+  EXPECT_TRUE(ctreplay::normalizer_options_for({}, pipe, pty).terminal);
+  const auto options = ctreplay::normalizer_options_for({.disabled = {"progress"}}, pty, pty);
+  EXPECT_EQ(rec(make(options), "1%\r2%\n"), "1%\r2%\n");
+}
+
+TEST(NormalizerTerminal, NamingADefaultOffBuiltinTurnsItOn) {
+  const auto n = make({.rules = {"progress"}});
+  EXPECT_EQ(rec(n, "1%\r2%\n"), "2%\n");
+  EXPECT_EQ(n.active().front(), "progress");  // a built-in, not a user rule "normalize progress"
+  EXPECT_EQ(rec(make({.enabled = {"ansi"}}), "\x1b[31mred\x1b[0m\n"), "red\n");
+  EXPECT_EQ(rec(make(), "\x1b[31mred\x1b[0m\n"), "\x1b[31mred\x1b[0m\n");
+  // Turning off wins (--ansi=keep over a rules file's "normalize ansi").
+  EXPECT_EQ(rec(make({.enabled = {"ansi"}, .disabled = {"ansi"}}), "\x1b[1mx"), "\x1b[1mx");
+  const TempFile file("normalize ansi\nnormalize progress\n");
+  EXPECT_EQ(make({.rules_file = file.path()}).active().at(1), "progress");
+  EXPECT_NE(usage_error({.enabled = {"colour"}}).find("--normalize colour: expected"),
+            std::string::npos);
+}
+
+TEST(NormalizerTerminal, PtyOutputOrderAnsiThenProgressThenCrlf) {
+  // Bracketed paste, coloured progress frames, ONLCR line ends: the final text with LF.
+  const auto n = make({.enabled = {"ansi"}, .terminal = true});
+  EXPECT_EQ(n.active(), (std::vector<std::string>{"ansi", "progress", "crlf", "paths",
+                                                  "hex-addresses", "datetimes", "durations"}));
+  EXPECT_EQ(rec(n,
+                "\x1b[?2004h$ run\r\n\x1b[?2004l\r\x1b[36m 10%\x1b[0m\r\x1b[36m100%\x1b[0m"
+                "\r\r\nok\r\n"),
+            "$ run\n100%\nok\n");
+  // Keeping escapes: a frame's colour goes with its text, so frame counts do not matter.
+  const auto keep = make({.terminal = true});
+  EXPECT_EQ(rec(keep, "\x1b[32m1/3\x1b[0m\r\x1b[32m3/3\x1b[0m\r\n"),
+            rec(keep, "\x1b[32m3/3\x1b[0m\r\n"));
+  // ignore-lines and user rules see the stripped, collapsed text.
+  const auto ignore = make({.enabled = {"ansi"}, .ignore_lines = {"^WARN"}, .terminal = true});
+  EXPECT_EQ(rec(ignore, "\x1b[33mWARN\x1b[0m x\r\nok\r\n"), "ok\n");
 }
 
 TEST(NormalizerCrlf, CrlfBecomesLfLoneCrStays) {
@@ -253,7 +306,7 @@ TEST(NormalizerUserRules, BadRulesAreUsageErrorsNamingTheRule) {
 TEST(NormalizerUserRules, UnknownNoNormalizeNameIsUsageError) {
   const auto message = usage_error({.disabled = {"timestamps"}});
   EXPECT_NE(message.find("--no-normalize timestamps"), std::string::npos) << message;
-  EXPECT_NE(message.find("known: crlf, paths"), std::string::npos) << message;
+  EXPECT_NE(message.find("known: ansi, progress, crlf, paths"), std::string::npos) << message;
 }
 
 TEST(NormalizerIgnoreLines, DropsWholeLinesIncludingNewline) {

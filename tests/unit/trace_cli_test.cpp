@@ -153,6 +153,10 @@ TEST_F(TraceCli, InfoJsonShape) {
   EXPECT_TRUE(contains(r.out, "\"exit\":{\"t_ns\":999,"));
   EXPECT_TRUE(contains(r.out, "\"end\":{\"t_ns\":1000,"));
   EXPECT_TRUE(contains(r.out,
+                       "\"terminal\":{\"mode\":\"pty\",\"merged\":true,\"term\":\"xterm-256color\","
+                       "\"rows\":24,\"cols\":80,\"xpixel\":640,\"ypixel\":480,\"resizes\":1},"))
+      << r.out;
+  EXPECT_TRUE(contains(r.out,
                        "\"streams\":{\"stdin\":{\"bytes\":0,\"chunks\":0},\"stdout\":{"
                        "\"bytes\":0,\"chunks\":0},\"stderr\":{\"bytes\":4,\"chunks\":1}}"));
   EXPECT_TRUE(contains(r.out,
@@ -171,6 +175,44 @@ TEST_F(TraceCli, InfoText) {
   EXPECT_TRUE(contains(r.out, "started:    2024-05-01T12:51:30.123Z\n")) << r.out;
   EXPECT_TRUE(contains(r.out, "stderr:     4 bytes in 1 chunks\n"));
   EXPECT_TRUE(contains(r.out, "note:       [warning] grace period expired\n"));
+  EXPECT_TRUE(contains(r.out,
+                       "terminal:   pty (stdout and stderr merged), 80x24 (640x480 px), TERM "
+                       "xterm-256color, 1 resize\n"))
+      << r.out;
+}
+
+TEST_F(TraceCli, PlayWritesEachStreamToItsOwnFd) {
+  const auto r = run_cli({"play", "--max-wait", "0", trace_.path()});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, std::string("x\0y\n", 4));
+}
+
+TEST_F(TraceCli, PlayAndExportUsageErrors) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"play", "--speed", "0", trace_.path()},
+        {"play", "--speed", "fast", trace_.path()},
+        {"play", "--speed", "nan", trace_.path()},
+        {"play", "--max-wait", "-1", trace_.path()},
+        {"export", trace_.path()},
+        {"export", "--format", "svg", trace_.path()},
+        {"export", "--format", "asciicast"}}) {
+    const auto r = run_cli(args);
+    EXPECT_EQ(r.status, ctharness::kTraceExitUsage) << args[1] << " " << args[2] << ": " << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+  const auto missing = run_cli({"export", "--format", "asciicast", "/nonexistent/t.ctrace"});
+  EXPECT_EQ(missing.status, ctharness::kTraceExitEnvironment) << missing.err;
+}
+
+TEST(TraceCliPipes, InfoOfAPipeRecordingHasNoTerminal) {
+  ctrtest::TempFile trace;
+  ctrtest::write_trace(trace.path(),
+                       {ctrtest::sample_start(), ctrtest::sample_exit(), ctrtest::sample_end()});
+  const auto json = run_cli({"info", "--json", trace.path()});
+  EXPECT_TRUE(contains(json.out, "\"terminal\":null,")) << json.out;
+  const auto text = run_cli({"info", trace.path()});
+  EXPECT_FALSE(contains(text.out, "terminal")) << text.out;
 }
 
 TEST_F(TraceCli, DamagedTracePrintsWhatItCanAndNamesTheOffset) {

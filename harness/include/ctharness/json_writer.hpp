@@ -4,6 +4,7 @@
 // {"base64":"..."} instead of a string.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,6 +14,16 @@ namespace ctharness {
 
 // True when `bytes` is well-formed UTF-8 (no overlongs, surrogates or values > U+10FFFF).
 bool is_valid_utf8(std::string_view bytes) noexcept;
+
+// The UTF-8 sequence starting at text[pos] (pos < text.size()): `length` bytes of it are
+// well-formed so far (0: text[pos] cannot start a sequence), `complete` when they make a whole
+// character. An incomplete prefix that reaches the end of `text` may be finished by more
+// bytes; anywhere else it is the "maximal subpart" that a lossy decoder replaces by one U+FFFD.
+struct Utf8Prefix {
+  std::size_t length = 0;
+  bool complete = false;
+};
+Utf8Prefix utf8_prefix(std::string_view text, std::size_t pos) noexcept;
 
 // Appends `utf8` as a quoted JSON string (", \, control characters and U+2028/U+2029
 // escaped). The input must be valid UTF-8 (checked by the callers).

@@ -25,6 +25,13 @@ struct ReplayCliOptions {
   std::optional<std::size_t> worker_index;  // internal: a worker replays only this trace
 };
 
+// --ansi=keep|strip (ctest-replay and ctest-trace diff): strip turns the `ansi` normaliser on,
+// keep turns it off (also when a rules file names it). Throws ctrecord::UsageError otherwise.
+void apply_ansi_option(const std::string& value, ctreplay::NormalizerOptions& normalize);
+inline constexpr const char* kAnsiOptionHelp =
+    "keep (default): escape sequences (colours, cursor moves) count; strip: remove them from "
+    "both sides before comparing";
+
 // Throws ctrecord::UsageError naming the bad option.
 ReplayCliOptions parse_replay_args(int argc, const char* const* argv);
 std::string replay_help_text();

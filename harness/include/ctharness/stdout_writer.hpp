@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace ctharness {
 
@@ -15,7 +16,9 @@ struct StdoutClosed : std::runtime_error {
 
 class StdoutWriter {
  public:
-  explicit StdoutWriter(int fd = 1) : fd_(fd) {}
+  // `name` says what `fd` is in error messages ("stdout", an -o file's path).
+  explicit StdoutWriter(int fd = 1, std::string name = "stdout")
+      : fd_(fd), name_(std::move(name)) {}
   ~StdoutWriter() = default;  // call flush() explicitly: errors must be reported
   StdoutWriter(const StdoutWriter&) = delete;
   StdoutWriter& operator=(const StdoutWriter&) = delete;
@@ -25,7 +28,7 @@ class StdoutWriter {
   // The buffer to append to directly (e.g. a JsonWriter); call maybe_flush() afterwards.
   std::string& buffer() noexcept { return buffer_; }
   void maybe_flush();
-  // Throws StdoutClosed on EPIPE and EnvironmentError("write", "stdout", errno) otherwise.
+  // Throws StdoutClosed on EPIPE and EnvironmentError("write", name, errno) otherwise.
   void flush();
 
   static constexpr std::size_t kFlushBytes = 64u << 10;
@@ -34,6 +37,7 @@ class StdoutWriter {
   void write_out(std::string_view bytes);
 
   int fd_;
+  std::string name_;
   std::string buffer_;
 };
 

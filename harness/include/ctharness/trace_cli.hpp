@@ -1,6 +1,8 @@
-// The ctest-trace command line: `info`, `cat` and `events` over a .ctrace file (docs/cli.md).
+// The ctest-trace command line: `info`, `cat`, `events`, `diff`, `play` and `export` over
+// .ctrace files (docs/cli.md).
 // trace_cli_main() parses the subcommand and maps errors to exit codes; each subcommand lives
-// in its own file (trace_info.cpp, trace_cat.cpp, trace_events_cli.cpp).
+// in its own file (trace_info.cpp, trace_cat.cpp, trace_events_cli.cpp, trace_diff.cpp,
+// trace_play.cpp, trace_export.cpp).
 #pragma once
 
 #include <string>
@@ -23,5 +25,7 @@ int run_trace_info(const std::vector<std::string>& args);
 int run_trace_cat(const std::vector<std::string>& args);
 int run_trace_events(const std::vector<std::string>& args);
 int run_trace_diff(const std::vector<std::string>& args);
+int run_trace_play(const std::vector<std::string>& args);
+int run_trace_export(const std::vector<std::string>& args);
 
 }  // namespace ctharness

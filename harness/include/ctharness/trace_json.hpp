@@ -15,6 +15,8 @@ void write_event_json(JsonWriter& json, const ctrecord::TraceEvent& event);
 void write_start_fields(JsonWriter& json, const ctrecord::StartEvent& start);
 void write_exit_fields(JsonWriter& json, const ctrecord::ExitEvent& exit);
 void write_end_fields(JsonWriter& json, const ctrecord::EndEvent& end);
+// mode, merged and term (an `opened` event only), then rows, cols, xpixel, ypixel.
+void write_terminal_fields(JsonWriter& json, const ctrecord::TerminalEvent& terminal);
 
 const char* note_level_name(ctrecord::NoteLevel level) noexcept;  // "info", "warning", "error"
 

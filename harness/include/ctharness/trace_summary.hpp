@@ -1,7 +1,7 @@
 // TraceSummary: what `ctest-trace info` reports, gathered by reading a whole trace once
-// (start/exit/end records, per-stream byte and chunk counts from the io events actually read,
-// notes, the tests a framework integration reported with their output sizes, completeness
-// and where reading stopped).
+// (start/exit/end records, the terminal of a pty recording and its resizes, per-stream byte and
+// chunk counts from the io events actually read, notes, the tests a framework integration reported
+// with their output sizes, completeness and where reading stopped).
 #pragma once
 
 #include <array>
@@ -35,6 +35,8 @@ struct TraceSummary {
   std::optional<ctrecord::StartEvent> start;
   std::optional<ctrecord::ExitEvent> exit;
   std::optional<ctrecord::EndEvent> end;
+  std::optional<ctrecord::TerminalEvent> terminal;  // the `opened` event of a pty recording
+  std::uint64_t resizes = 0;                        // `resized` events
   std::array<StreamTotals, ctrecord::kStreamCount> streams{};
   std::vector<ctrecord::NoteEvent> notes;
   std::vector<ctreplay::TestRecord> tests;  // sizes only, no bytes; empty: no test events
@@ -54,6 +56,9 @@ void write_tests_json(JsonWriter& json, const std::vector<ctreplay::TestRecord>&
 void write_streams_json(JsonWriter& json, const TraceSummary& summary);
 void write_end_json(JsonWriter& json, const TraceSummary& summary);
 void write_notes_json(JsonWriter& json, const TraceSummary& summary);
+// "terminal": null for a pipe recording, else {"mode", "merged", "term", "rows", "cols",
+// "xpixel", "ypixel", "resizes"}.
+void write_terminal_json(JsonWriter& json, const TraceSummary& summary);
 
 // Text lines for `ctest-trace info`: {"tests", "3 (2 passed, 1 failed)"}, then one
 // {"test", "passed   0.012 s  ID  (stdout 10 B, stderr 0 B, captured 12 B)"} per test.

@@ -21,6 +21,13 @@ namespace ctrecord {
 
 class TraceFileWriter;
 
+// A window-size change to make during a replay, once the command's output (stdout + stderr
+// bytes) has grown to `output_before`, as it had when the change was recorded.
+struct ScheduledResize {
+  std::uint64_t output_before = 0;
+  WindowSize size;
+};
+
 struct RecordRequest {
   std::vector<std::string> argv;  // non-empty
   RecorderPolicy policy;
@@ -47,6 +54,7 @@ struct RecordRequest {
   int keyboard_fd = -1;     // a terminal put in raw mode while the command runs (our fd 0)
   int size_source_fd = -1;  // a terminal whose size the pty copies, at start and on SIGWINCH
   std::optional<WindowSize> window_size;  // a fixed size (replay); else size_source_fd's or 24x80
+  std::vector<ScheduledResize> resizes;   // replay: the recorded size changes, in order
   // Whether the stdin being forwarded or fed comes from a terminal (nullopt: isatty(0)). When
   // it does not, its end is passed on as the pty's end-of-file character.
   std::optional<bool> stdin_is_terminal;

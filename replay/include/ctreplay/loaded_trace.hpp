@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ctrecord/record_session.hpp"
 #include "ctrecord/stdin_feeder.hpp"
 #include "ctrecord/trace_events.hpp"
 #include "ctreplay/test_records.hpp"
@@ -33,7 +34,8 @@ struct LoadedTrace {
   std::vector<TestRecord> tests;  // empty: no test events (no integration reported any)
   // Set when the command ran on a pseudo-terminal (ctest-record --tty): mode, size, $TERM.
   std::optional<ctrecord::TerminalEvent> terminal;
-  std::vector<ctrecord::TerminalEvent> resizes;  // window-size changes, in recorded order
+  // Window-size changes in recorded order, each with the output bytes recorded before it.
+  std::vector<ctrecord::ScheduledResize> resizes;
 
   // Recording time of the chunk holding line `line` (1-based) of `stream`.
   std::uint64_t time_of_line(ctrecord::Stream stream, std::uint64_t line) const;

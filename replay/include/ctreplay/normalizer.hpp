@@ -1,7 +1,9 @@
 // Normalizer: rewrites volatile text (durations, dates, hex addresses, run-specific paths,
 // CRLF) identically on both sides of a comparison, plus user rules ("REGEX=>REPLACEMENT",
 // ignore-lines REGEX, a .ctest-replay rules file). Regexes are RE2 (linear time: a rule can
-// never hang CI). Every built-in has a name that --no-normalize NAME turns off.
+// never hang CI). Every built-in has a name that --no-normalize NAME turns off; the two that
+// are off by default (ansi; progress unless the recording was made on a terminal) are turned
+// on by naming them alone as a rule (--normalize NAME, "normalize NAME" in a rules file).
 #pragma once
 
 #include <memory>
@@ -21,10 +23,13 @@ struct RunFacts {
 };
 
 struct NormalizerOptions {
-  std::vector<std::string> disabled;      // built-in names to turn off
-  std::vector<std::string> rules;         // "REGEX=>REPLACEMENT" (RE2 syntax, \1 groups)
+  std::vector<std::string> enabled;       // built-in names to turn on (ansi, progress)
+  std::vector<std::string> disabled;      // built-in names to turn off (wins over turning on)
+  std::vector<std::string> rules;         // "REGEX=>REPLACEMENT" (RE2 syntax, \1 groups), or
+                                          // a built-in's name alone: turn it on
   std::vector<std::string> ignore_lines;  // REGEX: matching lines are dropped on both sides
   std::optional<std::string> rules_file;  // a .ctest-replay file (read if it exists)
+  bool terminal = false;  // a side was recorded on a terminal (pty): `progress` is on
 };
 
 enum class Side { Recorded, Current };

@@ -68,6 +68,11 @@ std::vector<TestComparison> compare_tests(const LoadedTrace& expected, const Loa
 // cwd, HOME and TMPDIR of a recording (for the paths normaliser).
 RunFacts run_facts(const LoadedTrace& trace);
 
+// `options` for comparing these two recordings: `terminal` (the progress normaliser on by
+// default) when either was recorded on a terminal.
+NormalizerOptions normalizer_options_for(NormalizerOptions options, const LoadedTrace& expected,
+                                         const LoadedTrace& actual);
+
 std::string shell_quote(const std::vector<std::string>& argv);
 
 }  // namespace ctreplay
