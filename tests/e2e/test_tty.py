@@ -31,18 +31,16 @@ Choices where the engine contract leaves room (what a script(1) user would expec
 Timeouts are generous (ASan/TSan builds run the binaries slower): 20 s per wait
 (CTR_TTY_TIMEOUT), 60 s per replay; replay counts are modest (5 per program).
 """
-import json
 import os
 import re
 import shutil
 import signal
-import sys
 import tempfile
 import termios
 import time
 import unittest
 
-from ctr_helpers import (PYTHON, RECORD_BIN, TIMEOUT, RecordTestCase, py_fixture, shell_status)
+from ctr_helpers import PYTHON, RECORD_BIN, RecordTestCase, py_fixture, shell_status
 from pty_session import TTY_TIMEOUT, PtySession, interactive_env
 
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
