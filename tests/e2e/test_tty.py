@@ -49,7 +49,7 @@ REPLAY_BIN = os.environ.get("CTEST_REPLAY_BIN") or os.path.join(_REPO, "build", 
 SYSTEM_PYTHON = "/usr/bin/python3"   # the Debian package's interpreter (python3 -i)
 CLEAN_REPLAYS = 5
 REPLAY_TIMEOUT = 60                  # ctest-replay --timeout for replays that must pass
-ALL_TIMEOUT = 8                      # --stdin=all on tcflush_prompt.py (see the docstring)
+ALL_TIMEOUT = 5                      # --stdin=all on tcflush_prompt.py (see the docstring)
 READLINE_READY = b"\x1b[?2004h"      # readline (TERM=xterm) is ready to read a line
 ROWS, COLS = 24, 80
 
