@@ -41,7 +41,7 @@ import time
 import unittest
 
 from ctr_helpers import PYTHON, RECORD_BIN, RecordTestCase, py_fixture, shell_status
-from pty_session import TTY_TIMEOUT, PtySession, interactive_env
+from pty_session import TTY_TIMEOUT, PtySession, descendants, interactive_env
 
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REPLAY_BIN = os.environ.get("CTEST_REPLAY_BIN") or os.path.join(_REPO, "build", "harness",
@@ -328,7 +328,7 @@ class TypeAheadFlushTest(TtyTestCase):
 # =========================================================================================
 class TerminalRestoreTest(TtyTestCase):
     """The recorder puts its terminal in raw mode and restores it exactly, also when it is
-    killed mid-session. The terminal starts with non-default settings (-echoctl, intr ^G,
+    killed mid-session or the command dies of a signal. The terminal starts with non-default settings (-echoctl, intr ^G,
     erase ^H) so that "restored" is not the same as "reset to defaults"."""
 
     @staticmethod
@@ -345,9 +345,10 @@ class TerminalRestoreTest(TtyTestCase):
         attrs[6][termios.VERASE] = b"\x08"
         return attrs
 
-    def check_restored(self, sig):
-        """Start a session, type a line, then send sig to the recorder (None: type quit);
-        the terminal's settings afterwards must be exactly those before."""
+    def check_restored(self, how):
+        """Start a session, type a line, then end it: `how` is a signal sent to the recorder,
+        "quit" (typed) or "kill-command" (the command SIGKILLed behind the recorder's back).
+        The terminal's settings afterwards must be exactly those before."""
         term = self.terminal(attrs=self.user_settings())
         before, before_attrs = term.stty_a(), term.termios_attrs()
         self.assertIn("-echoctl", before.split())
@@ -368,19 +369,24 @@ class TerminalRestoreTest(TtyTestCase):
                 self.fail("the recorder's terminal is not in raw mode while recording:\n" + during)
             time.sleep(0.05)
             during = term.stty_a()
-        if sig is None:
+        if how == "quit":
             term.send(b"quit\r")
-            want = 0
+            sig, name = None, "normal exit"
+        elif how == "kill-command":
+            children = descendants(term.pid)
+            self.assertEqual(len(children), 1, "want the recorder's one child: %r" % children)
+            os.kill(children[0], signal.SIGKILL)
+            sig, name = signal.SIGKILL, "command SIGKILLed"
         else:
-            term.signal(sig)
-            want = 128 + sig
+            term.signal(how)
+            sig, name = how, "recorder got " + signal.Signals(how).name
         rc = term.wait()
-        self.assertEqual(shell_status(rc), want, "ctest-record's status; terminal showed %r"
-                         % term.output[-2000:])
+        want = 0 if sig is None else 128 + sig
+        self.assertEqual(shell_status(rc), want, "ctest-record's status (%s); terminal showed %r"
+                         % (name, term.output[-2000:]))
         after, after_attrs = term.stty_a(), term.termios_attrs()
-        self.assertEqual(after, before, "stty -a after the recorder exited (%s)"
-                         % ("normal exit" if sig is None else signal.Signals(sig).name))
-        self.assertEqual(after_attrs, before_attrs, "tcgetattr after the recorder exited")
+        self.assertEqual(after, before, "stty -a after the recorder exited (%s)" % name)
+        self.assertEqual(after_attrs, before_attrs, "tcgetattr after the recorder exited (%s)" % name)
         info, events = self.assert_complete(trace)
         ex = self.exit_event(events)
         if sig is None:
@@ -397,8 +403,11 @@ class TerminalRestoreTest(TtyTestCase):
     def test_sighup_mid_session_restores_the_terminal(self):
         self.check_restored(signal.SIGHUP)
 
+    def test_command_killed_mid_session_restores_the_terminal(self):
+        self.check_restored("kill-command")
+
     def test_normal_exit_restores_the_terminal(self):
-        self.check_restored(None)
+        self.check_restored("quit")
 
 
 # =========================================================================================
