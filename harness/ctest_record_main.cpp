@@ -19,6 +19,7 @@
 #include "ctrecord/std_fds.hpp"
 #include "ctrecord/trace_file_writer.hpp"
 #include "ctrecord/trace_output.hpp"
+#include "ctreplay/redact_pattern.hpp"
 
 namespace {
 constexpr int kOwnFailure = 125;
@@ -63,6 +64,10 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
   request.argv = options.command;
   request.policy =
       ctrecord::resolve_policy(std::getenv(ctrecord::kCaptureIoEnvVar), options.capture_io);
+  request.policy.env_recording =
+      ctrecord::resolve_env_recording(std::getenv(ctrecord::kRecordEnvEnvVar), options.record_env);
+  request.mask_output = options.mask_output;
+  request.redact_patterns = ctreplay::compile_redact_patterns(options.redact);
   request.no_stdin = options.no_stdin;
   request.grace = std::chrono::milliseconds(static_cast<long long>(options.grace_seconds * 1000.0));
   if (options.compression_level) {

@@ -38,6 +38,18 @@ po::options_description record_options() {
       "line buffering; its stdout and stderr are then one stream). always: a pty even without "
       "a terminal. stdout: stdin and stdout on a pty, stderr on a pipe of its own (streams stay "
       "apart). never: pipes, byte-exact streams")(
+      "record-env", po::value<std::string>()->value_name("MODE"),
+      "how the trace records the environment: safe (default: every variable, values of "
+      "secret-looking names such as *TOKEN*, *SECRET*, *PASSWORD*, *KEY* left out), all (every "
+      "value as it is, secrets too: keep such a trace private) or none (only TERM, LANG, LC_*, "
+      "TZ, COLUMNS, LINES, PYTHONHASHSEED, NO_COLOR, FORCE_COLOR, which a replay restores). "
+      "Overrides CTEST_RECORD_ENV")(
+      "redact", po::value<std::vector<std::string>>()->value_name("REGEX"),
+      "also mask matches of REGEX (RE2, within one line) in the recorded stdin, stdout and "
+      "stderr; repeatable. A replay masks its own run with the same patterns")(
+      "no-redact",
+      "record output as it is: by default values of secret-looking environment variables (6 "
+      "bytes or longer) are replaced by *** in the trace (the console is never changed)")(
       "no-pytest-plugin",
       "when COMMAND is pytest, do not load the ctest-record pytest plugin (by default it is "
       "added to PYTEST_PLUGINS, so the trace says which test wrote what)")(
@@ -60,6 +72,7 @@ std::string record_help_text() {
       << "\n"
          "Environment:\n"
          "  CTEST_CAPTURE_IO=0|1   default for --capture-io/--no-capture-io\n"
+         "  CTEST_RECORD_ENV=safe|all|none  default for --record-env\n"
          "  CTEST_TRACE_DIR=DIR    folder for default trace paths (default ./ctest-traces)\n"
          "  CTEST_RECORD_PYTHONPATH=DIR  folder holding the ctest_record Python package (for the\n"
          "                         pytest plugin; default: the installed or source-tree copy)\n"
@@ -138,6 +151,18 @@ RecordCliOptions parse_record_args(int argc, const char* const* argv) {
     } else {
       throw ctrecord::UsageError("--tty takes auto, always, stdout or never, not '" + mode + "'");
     }
+  }
+  if (vm.count("record-env")) {
+    const std::string mode = vm["record-env"].as<std::string>();
+    options.record_env = ctrecord::parse_env_recording(mode);
+    if (!options.record_env) {
+      throw ctrecord::UsageError("--record-env takes safe, all or none, not '" + mode + "'");
+    }
+  }
+  if (vm.count("redact")) options.redact = vm["redact"].as<std::vector<std::string>>();
+  options.mask_output = vm.count("no-redact") == 0;
+  if (!options.mask_output && !options.redact.empty()) {
+    throw ctrecord::UsageError("--no-redact and --redact contradict each other; give one");
   }
   options.quiet = vm.count("quiet") > 0;
   options.verbose = vm.count("verbose") > 0;

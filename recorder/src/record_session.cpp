@@ -23,6 +23,7 @@
 #include "ctrecord/pipes.hpp"
 #include "ctrecord/pseudo_terminal.hpp"
 #include "ctrecord/recording_clock.hpp"
+#include "ctrecord/redaction_note.hpp"
 #include "ctrecord/relay_set.hpp"
 #include "ctrecord/signal_routing.hpp"
 #include "ctrecord/spawn.hpp"
@@ -101,6 +102,14 @@ std::vector<std::string> with_variable(const std::optional<std::vector<std::stri
   std::erase_if(env, [&](const std::string& entry) { return entry.starts_with(prefix); });
   env.push_back(prefix + value);
   return env;
+}
+
+// An environment as "NAME=VALUE" entries (null: ours).
+std::vector<std::string> environment_entries(const std::vector<std::string>* env) {
+  if (env != nullptr) return *env;
+  std::vector<std::string> entries;
+  for (char** e = environ; *e != nullptr; ++e) entries.emplace_back(*e);
+  return entries;
 }
 
 // The value of `name` in an environment ("NAME=VALUE" entries; null: ours), "" when unset.
@@ -246,6 +255,8 @@ class SpawnCapture {
       sink_.note(NoteLevel::Info, "I/O capture is off (" + request_.policy.io_capture_source +
                                       "); the trace holds metadata and the exit status only");
     }
+    note_env_recording();
+    if (capture && request_.mask_output) start_masking(spec.environment);
 
     // The child has its ends now; keep only ours.
     dev_null.reset();
@@ -309,6 +320,11 @@ class SpawnCapture {
       }
     }
     if (file_stdin) file_stdin->record_consumed(sink_);
+    if (masking_) {
+      sink_.flush_masked();
+      sink_.post(NoteEvent{sink_.clock().now_ns(), NoteLevel::Info,
+                           redaction_summary_note(sink_.mask_counts(), secret_values_)});
+    }
     ExitEvent exit = make_exit_event(wait_status_, usage_, exit_ns_, spawn_ns);
     if (status_unknown_) exit.status = kStatusUnknown;
     result.status = exit.status;
@@ -317,6 +333,35 @@ class SpawnCapture {
   }
 
  private:
+  // --record-env all/none: the trace says how its environment was recorded (all: on stderr too).
+  void note_env_recording() {
+    const EnvRecording mode = request_.policy.env_recording;
+    if (mode == EnvRecording::All) {
+      sink_.note(NoteLevel::Warning,
+                 "the environment is recorded with every value (record-env all): secret-looking "
+                 "ones too; keep this trace private");
+    } else if (mode == EnvRecording::None) {
+      sink_.post(NoteEvent{sink_.clock().now_ns(), NoteLevel::Info,
+                           "the environment is not recorded (record-env none): only the "
+                           "formatting variables a replay restores (TERM, COLUMNS, LINES, LANG, "
+                           "LANGUAGE, LC_*, TZ, PYTHONHASHSEED, NO_COLOR, FORCE_COLOR)"});
+    }
+  }
+
+  // Output masking from here on, with the secrets of the command's environment.
+  void start_masking(const std::vector<std::string>* environment) {
+    auto rules = std::make_shared<MaskRules>();
+    rules->secrets = secret_values_of(environment_entries(environment));
+    rules->patterns = request_.redact_patterns;
+    secret_values_ = rules->secrets.size();
+    std::vector<std::string> patterns;
+    for (const auto& pattern : rules->patterns) patterns.push_back(pattern->text());
+    sink_.post(NoteEvent{sink_.clock().now_ns(), NoteLevel::Info,
+                         redaction_start_note(secret_values_, patterns)});
+    sink_.enable_masking(std::move(rules));
+    masking_ = true;
+  }
+
   // The command is on a pty: its output (and stderr's pipe in StdoutOnly mode) to the relays,
   // and whatever stdin there is into the pty.
   void start_pty_relays(TtyMode tty, StdinMode stdin_mode, UniqueFd err_read, pid_t pid) {
@@ -563,6 +608,8 @@ class SpawnCapture {
   std::optional<TerminalModeGuard> keyboard_;
   int received_signal_ = 0;
   int stopped_by_signal_ = 0;
+  bool masking_ = false;
+  std::size_t secret_values_ = 0;
 };
 
 }  // namespace

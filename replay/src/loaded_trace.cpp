@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "ctrecord/errors.hpp"
+#include "ctrecord/redaction_note.hpp"
 #include "ctrecord/trace_reader.hpp"
 
 namespace ctreplay {
@@ -34,6 +35,10 @@ LoadedTrace load_trace(const std::string& path) {
       trace.spans[index].push_back({trace.streams[index].size(), chunk->t_ns});
     } else if (auto* exit = std::get_if<ctrecord::ExitEvent>(&*event)) {
       trace.exit = *exit;
+    } else if (auto* note = std::get_if<ctrecord::NoteEvent>(&*event)) {
+      if (auto patterns = ctrecord::parse_redaction_start_note(note->text)) {
+        if (!trace.redact_patterns) trace.redact_patterns = std::move(*patterns);
+      }
     } else if (auto* terminal = std::get_if<ctrecord::TerminalEvent>(&*event)) {
       if (terminal->change == ctrecord::TerminalChange::Opened) {
         if (!trace.terminal) trace.terminal = std::move(*terminal);

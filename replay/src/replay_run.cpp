@@ -13,7 +13,9 @@
 #include "ctrecord/errors.hpp"
 #include "ctrecord/log.hpp"
 #include "ctrecord/record_session.hpp"
+#include "ctrecord/start_metadata.hpp"
 #include "ctrecord/trace_file_writer.hpp"
+#include "ctreplay/redact_pattern.hpp"
 
 extern char** environ;
 
@@ -147,12 +149,7 @@ void configure_terminal(const LoadedTrace& expected, ctrecord::RecordRequest& re
 }  // namespace
 
 bool is_formatting_variable(const std::string& name) {
-  static const char* const kNames[] = {"TERM",           "COLUMNS",  "LINES",
-                                       "LANG",           "LANGUAGE", "TZ",
-                                       "PYTHONHASHSEED", "NO_COLOR", "FORCE_COLOR"};
-  for (const char* known : kNames)
-    if (name == known) return true;
-  return name.rfind("LC_", 0) == 0;
+  return ctrecord::is_formatting_env_name(name);
 }
 
 std::vector<std::string> replay_environment(const LoadedTrace& trace,
@@ -299,6 +296,15 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
     request.mirror = false;
     request.own_process_group = true;
     request.timeout = options.timeout;
+    request.mask_output = expected.redact_patterns.has_value();
+    if (expected.redact_patterns) {
+      try {
+        request.redact_patterns = compile_redact_patterns(*expected.redact_patterns);
+      } catch (const ctrecord::UsageError& e) {
+        throw ctrecord::EnvironmentError(trace_path +
+                                         " records a pattern this replay cannot use: " + e.what());
+      }
+    }
     request.environment = replay_environment(expected, options);
     if (options.adjust_environment) {
       request.environment = options.adjust_environment(request.argv, *request.environment);

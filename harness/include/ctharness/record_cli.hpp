@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "ctrecord/recorder_policy.hpp"
+
 namespace ctharness {
 
 // --tty: whether the command runs on a pseudo-terminal.
@@ -23,6 +25,9 @@ struct RecordCliOptions {
   std::optional<int> compression_level;  // fixed zstd level; unset: adaptive
   bool pytest_plugin = true;             // activate the pytest plugin (--no-pytest-plugin)
   TtyChoice tty = TtyChoice::Auto;
+  std::optional<ctrecord::EnvRecording> record_env;  // --record-env (else CTEST_RECORD_ENV)
+  bool mask_output = true;                           // --no-redact turns it off
+  std::vector<std::string> redact;                   // --redact REGEX, in order
   bool quiet = false;
   bool verbose = false;
   bool help = false;

@@ -1,14 +1,19 @@
 // IoEventSink: where capture back ends hand their data. It stamps nothing itself (chunks come
 // stamped by the reader), counts bytes and chunks per stream, and forwards everything to the
 // TraceWriterHost. Notes are also logged, so the console and the trace say the same thing.
+// With masking on, chunks are masked first (output_masker.hpp): bytes that could still become
+// a secret wait for their stream's next chunk, and are written before any other event.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
+#include "ctrecord/output_masker.hpp"
 #include "ctrecord/recording_clock.hpp"
 #include "ctrecord/trace_events.hpp"
 #include "ctrecord/trace_writer_host.hpp"
@@ -25,8 +30,13 @@ class IoEventSink {
   void on_stream_closed(Stream stream, std::string reason);
   void note(NoteLevel level, std::string text);  // logs it and records it
   void post(TraceEvent event);                   // anything else (start, exit)
+  // Masks every later chunk (and captured section) with `rules` before it is recorded.
+  void enable_masking(std::shared_ptr<const MaskRules> rules);
+  MaskCounts mask_counts() const;
+  void flush_masked();  // held-back bytes of every stream, now (before any other event)
 
   // stdout + stderr bytes so far (cheap; for the causal stdin feeder).
+  // Counted as recorded (masked), so a replay compares like with like.
   std::uint64_t output_bytes() const noexcept {
     return bytes_[1].load(std::memory_order_relaxed) + bytes_[2].load(std::memory_order_relaxed);
   }
@@ -35,12 +45,23 @@ class IoEventSink {
   const RecordingClock& clock() const noexcept { return clock_; }
 
  private:
+  void record(IoChunk chunk);
+
   TraceWriterHost& host_;
   const RecordingClock& clock_;
   std::array<std::atomic<std::uint64_t>, 3> bytes_{};
   std::array<std::atomic<std::uint64_t>, 3> chunks_{};
   mutable std::mutex context_mutex_;
   std::string context_;
+
+  struct Masking {
+    std::shared_ptr<const MaskRules> rules;
+    std::array<std::optional<StreamMasker>, 3> streams;
+    std::array<IoChunk, 3> last;  // stream, time, producer and context of each held tail
+    MaskCounts captured;          // in captured sections
+  };
+  mutable std::mutex mask_mutex_;  // taken before context_mutex_, never after
+  std::optional<Masking> masking_;
 };
 
 }  // namespace ctrecord

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ctrecord/output_masker.hpp"
 #include "ctrecord/pseudo_terminal.hpp"
 #include "ctrecord/recorder_policy.hpp"
 #include "ctrecord/std_fds.hpp"
@@ -46,6 +47,12 @@ struct RecordRequest {
   // frameworks can mark which test is running. Only when I/O is captured.
   bool control_channel = true;
   TraceWriterHostOptions writer_options;  // compression level, threads, queue bounds
+  // Output masking (only when I/O is captured): values of secret-looking variables of the
+  // command's environment (kMinSecretBytes or longer) and matches of these patterns become
+  // kMask in the trace's stdin, stdout, stderr and captured sections; the console still gets
+  // every byte as written. Two notes record it (redaction_note.hpp).
+  bool mask_output = true;
+  std::vector<std::shared_ptr<const RedactPattern>> redact_patterns;
 
   // Run the command on a pseudo-terminal (ctest-record --tty; only when I/O is captured). The
   // command is a session leader with the pty as its controlling terminal; a `terminal` event

@@ -36,6 +36,9 @@ struct LoadedTrace {
   std::optional<ctrecord::TerminalEvent> terminal;
   // Window-size changes in recorded order, each with the output bytes recorded before it.
   std::vector<ctrecord::ScheduledResize> resizes;
+  // Set when the recording masked its output: the --redact patterns it used (a replay masks
+  // its own recording the same way, so masked compares with masked). Unset: not masked.
+  std::optional<std::vector<std::string>> redact_patterns;
 
   // Recording time of the chunk holding line `line` (1-based) of `stream`.
   std::uint64_t time_of_line(ctrecord::Stream stream, std::uint64_t line) const;
