@@ -698,10 +698,8 @@ class TraceFileModeTest(RecordTestCase):
         self.assertEqual(r.status, 0, r.describe())
         self.assertEqual(os.stat(r.trace).st_mode & 0o777, 0o600)
 
-    # Finding (issue 8): `-o PATH` onto an existing file opens it with O_TRUNC and keeps its
-    # mode (recorder/src/trace_output.cpp), so a 0644 file stays world-readable. Remove
-    # expectedFailure once an existing regular file is fchmod'ed to 0600.
-    @unittest.expectedFailure
+    # Finding 5 (fixed): `-o PATH` onto an existing file kept its mode. The new trace is now
+    # written to a 0600 temp file next to it and renamed over it at the end.
     def test_existing_output_file_becomes_0600(self):
         path = self.path("old.ctrace")
         with open(path, "wb") as f:
@@ -711,6 +709,26 @@ class TraceFileModeTest(RecordTestCase):
         self.assertEqual(r.status, 0, r.describe())
         self.assert_complete(path)
         self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["old.ctrace"], "no temp file left")
+
+    def test_incomplete_trace_does_not_replace_an_existing_one(self):
+        """A full disk mid-run: the old trace stays whole; the incomplete one is kept next to it
+        and named in the error."""
+        path = self.path("golden.ctrace")
+        r = self.record(["true"], trace=path)
+        self.assertEqual(r.status, 0, r.describe())
+        with open(path, "rb") as f:
+            golden = f.read()
+        r = self.record(py_fixture("random_data.py", DiskFullTest.SIZE), trace=path,
+                        preexec_fn=limit_file_size(DiskFullTest.LIMIT), timeout=60)
+        self.assertEqual(r.status, 125, r.describe())
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), golden, "the golden trace was replaced")
+        temps = [n for n in os.listdir(self.tmp) if n.startswith("golden.ctrace.recording-")]
+        self.assertEqual(len(temps), 1, os.listdir(self.tmp))
+        self.assertEqual(os.stat(self.path(temps[0])).st_mode & 0o777, 0o600)
+        self.assertIn(temps[0], r.stderr.decode(errors="replace"))
+        self.assertIn("was left as it was", r.stderr.decode(errors="replace"))
 
 
 if __name__ == "__main__":
