@@ -13,6 +13,7 @@
 #include "ctharness/pytest_activation.hpp"
 #include "ctharness/record_artifacts.hpp"
 #include "ctharness/record_cli.hpp"
+#include "ctharness/trace_retention.hpp"
 #include "ctrecord/errors.hpp"
 #include "ctrecord/log.hpp"
 #include "ctrecord/record_session.hpp"
@@ -71,6 +72,7 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
     request.writer_options.compression_level = *options.compression_level;
     request.writer_options.adaptive_compression = false;
   }
+  request.max_trace_output = options.max_trace_size;
   request.std_fds = std_fds;
   configure_terminal(options.tty, std_fds, request);
   if (options.pytest_plugin && request.policy.io_capture_enabled) {
@@ -107,6 +109,12 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
       trace_error = e.what();
       log::error("{}; the new trace is {}", e.what(), output.write_path());
     }
+  }
+  if (options.keep && default_path) {  // retention (--keep): only ever default-named traces
+    const auto slash = path.find_last_of('/');
+    ctharness::prune_default_traces(slash == std::string::npos ? "." : path.substr(0, slash),
+                                    ctharness::trace_program_name(options.command[0]),
+                                    *options.keep);
   }
   int status = result.status;
   if (trace_error) status = result.status == 0 ? kOwnFailure : result.status;

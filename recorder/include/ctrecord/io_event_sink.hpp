@@ -6,9 +6,11 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 
+#include "ctrecord/output_limit.hpp"
 #include "ctrecord/recording_clock.hpp"
 #include "ctrecord/trace_events.hpp"
 #include "ctrecord/trace_writer_host.hpp"
@@ -24,7 +26,12 @@ class IoEventSink {
   void set_context(std::string context);
   void on_stream_closed(Stream stream, std::string reason);
   void note(NoteLevel level, std::string text);  // logs it and records it
-  void post(TraceEvent event);                   // anything else (start, exit)
+  // Anything else (start, exit). With an output limit, an ExitEvent first writes the cut notes
+  // (also logged) and the kept tail.
+  void post(TraceEvent event);
+  // --max-trace-size: keep at most `limit` bytes of stdout + stderr (output_limit.hpp).
+  // Counters still count everything produced. Call before the first chunk.
+  void limit_output(std::uint64_t limit);
 
   // stdout + stderr bytes so far (cheap; for the causal stdin feeder).
   std::uint64_t output_bytes() const noexcept {
@@ -41,6 +48,8 @@ class IoEventSink {
   std::array<std::atomic<std::uint64_t>, 3> chunks_{};
   mutable std::mutex context_mutex_;
   std::string context_;
+  std::mutex limiter_mutex_;
+  std::unique_ptr<OutputLimiter> limiter_;  // set once, before the first chunk
 };
 
 }  // namespace ctrecord

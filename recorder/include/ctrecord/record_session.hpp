@@ -46,6 +46,11 @@ struct RecordRequest {
   // frameworks can mark which test is running. Only when I/O is captured.
   bool control_channel = true;
   TraceWriterHostOptions writer_options;  // compression level, threads, queue bounds
+  // ctest-record --max-trace-size: output bytes the trace keeps (head + tail, output_limit.hpp).
+  std::optional<std::uint64_t> max_trace_output;
+  // Replay: once stdout + stderr exceed this many bytes, the command (its process group with
+  // own_process_group) is killed, reading stops, and the result says so (output_limit_hit).
+  std::optional<std::uint64_t> max_output;
 
   // Run the command on a pseudo-terminal (ctest-record --tty; only when I/O is captured). The
   // command is a session leader with the pty as its controlling terminal; a `terminal` event
@@ -65,7 +70,8 @@ struct RecordResult {
   bool started = false;
   bool grace_expired = false;
   bool timed_out = false;
-  int interrupted_by = 0;  // a forwarded signal (SIGINT, SIGTERM, ...) the recorder received
+  bool output_limit_hit = false;  // max_output was exceeded; the command was killed
+  int interrupted_by = 0;         // a forwarded signal (SIGINT, SIGTERM, ...) the recorder received
   std::vector<std::string> notes;          // replay-relevant notes (e.g. causal stdin fell back)
   std::optional<std::string> trace_error;  // set when the trace is incomplete
   Counters counters;
