@@ -60,7 +60,16 @@ void IoEventSink::record(IoChunk chunk) {
     std::lock_guard lock(context_mutex_);
     chunk.context = context_;
   }
+  if (limiter_) {
+    std::lock_guard lock(limiter_mutex_);
+    if (auto kept = limiter_->admit(std::move(chunk))) host_.post(std::move(*kept));
+    return;
+  }
   host_.post(std::move(chunk));
+}
+
+void IoEventSink::limit_output(std::uint64_t limit) {
+  limiter_ = std::make_unique<OutputLimiter>(limit);
 }
 
 void IoEventSink::set_context(std::string context) {
@@ -90,6 +99,13 @@ void IoEventSink::post(TraceEvent event) {
     std::lock_guard lock(mask_mutex_);
     if (masking_)
       captured->bytes = mask_whole(*masking_->rules, captured->bytes, masking_->captured);
+  }
+  if (limiter_ && std::holds_alternative<ExitEvent>(event)) {
+    std::lock_guard lock(limiter_mutex_);
+    for (auto& held : limiter_->finish(clock_.now_ns())) {
+      if (const auto* note = std::get_if<NoteEvent>(&held)) log::warning("{}", note->text);
+      host_.post(std::move(held));
+    }
   }
   host_.post(std::move(event));
 }

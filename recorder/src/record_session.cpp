@@ -303,6 +303,7 @@ class SpawnCapture {
     }
     result.grace_expired = grace_expired_;
     result.timed_out = timed_out_;
+    result.output_limit_hit = output_limit_hit_;
     result.interrupted_by = received_signal_;
     if (request_.own_process_group) {
       // Replays clean up after themselves: whatever the command left running in its group
@@ -496,6 +497,11 @@ class SpawnCapture {
         }
       }
       relays_.dispatch(fds);
+      if (request_.max_output && !output_limit_hit_ &&
+          sink_.output_bytes() > *request_.max_output) {
+        kill_on_output_limit();
+        continue;  // until the command is reaped
+      }
       if (control_) control_->dispatch(fds, control_events_);
       if (pty_) apply_due_resizes();
     }
@@ -547,6 +553,20 @@ class SpawnCapture {
     ::kill(target, SIGKILL);
   }
 
+  // Replay: the command wrote more than max_output. Kill it (its group) and stop reading now:
+  // a flood would otherwise fill memory faster than the kill takes effect.
+  void kill_on_output_limit() {
+    output_limit_hit_ = true;
+    const pid_t target = request_.own_process_group ? -child_ : child_;
+    if (child_running_) ::kill(target, SIGKILL);
+    sink_.note(NoteLevel::Warning,
+               fmt::format("the output grew beyond {} bytes (stdout + stderr); killed the "
+                           "command{} and stopped reading",
+                           *request_.max_output,
+                           request_.own_process_group ? " and its process group" : ""));
+    relays_.close_outputs("output-limit");
+  }
+
   // Takes whatever is already in the pipes, then stops reading the ones still held open by
   // processes the command left behind.
   void stop_reading(const std::string& reason) {
@@ -596,6 +616,7 @@ class SpawnCapture {
   bool grace_expired_ = false;
   bool status_unknown_ = false;
   bool timed_out_ = false;
+  bool output_limit_hit_ = false;
   std::optional<std::chrono::steady_clock::time_point> timeout_at_;
   // Declared before feed_read_, so it is destroyed after it: closing the feed pipe first
   // unblocks a feeder stuck on a full pipe before its thread is joined.
@@ -620,6 +641,7 @@ RecordResult record_command(const RecordRequest& request, std::unique_ptr<TraceF
   RecordingClock clock;
   TraceWriterHost host(std::move(writer), request.writer_options);
   IoEventSink sink(host, clock);
+  if (request.max_trace_output) sink.limit_output(*request.max_trace_output);
   RecordResult result = SpawnCapture(request, sink, signals).run();
   result.trace_error = host.finish([&](const TraceWriterStats&) {
     EndEvent end;

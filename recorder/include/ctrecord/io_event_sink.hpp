@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "ctrecord/output_limit.hpp"
 #include "ctrecord/output_masker.hpp"
 #include "ctrecord/recording_clock.hpp"
 #include "ctrecord/trace_events.hpp"
@@ -29,11 +30,16 @@ class IoEventSink {
   void set_context(std::string context);
   void on_stream_closed(Stream stream, std::string reason);
   void note(NoteLevel level, std::string text);  // logs it and records it
-  void post(TraceEvent event);                   // anything else (start, exit)
+  // Anything else (start, exit). With an output limit, an ExitEvent first writes the cut notes
+  // (also logged) and the kept tail.
+  void post(TraceEvent event);
   // Masks every later chunk (and captured section) with `rules` before it is recorded.
   void enable_masking(std::shared_ptr<const MaskRules> rules);
   MaskCounts mask_counts() const;
   void flush_masked();  // held-back bytes of every stream, now (before any other event)
+  // --max-trace-size: keep at most `limit` bytes of stdout + stderr (output_limit.hpp).
+  // Counters still count everything produced. Call before the first chunk.
+  void limit_output(std::uint64_t limit);
 
   // stdout + stderr bytes so far (cheap; for the causal stdin feeder).
   // Counted as recorded (masked), so a replay compares like with like.
@@ -62,6 +68,8 @@ class IoEventSink {
   };
   mutable std::mutex mask_mutex_;  // taken before context_mutex_, never after
   std::optional<Masking> masking_;
+  std::mutex limiter_mutex_;
+  std::unique_ptr<OutputLimiter> limiter_;  // set once, before the first chunk
 };
 
 }  // namespace ctrecord
