@@ -39,6 +39,16 @@ else
   echo "(pytest is not installed for $py: skipping the pytest demo)"
 fi
 
+if command -v bc >/dev/null; then
+  step "printf '2+3\\n1/3\\nquit\\n' | ctest-record --tty=always -o $out/bc-tty.ctrace -- bc -q   (a terminal program on a pty)"
+  echo "(at a terminal --tty=auto does this by itself; keystrokes are recorded, and the replay"
+  echo " sends each one when the output reaches the point where it was typed)"
+  printf '2+3\n1/3\nquit\n' | "$record" --tty=always -o "$out/bc-tty.ctrace" -- bc -q
+  "$trace" info "$out/bc-tty.ctrace" | grep -E '^(command|terminal)'
+  step "ctest-trace export --format asciicast $out/bc-tty.ctrace   (opens in asciinema's player)"
+  "$trace" export --format asciicast "$out/bc-tty.ctrace" | head -n 4
+fi
+
 replay="$build/harness/ctest-replay"
 step "ctest-replay $out/*.ctrace   (re-run each recording, feed its stdin back, compare)"
 (cd "$root" && "$replay" -j 1 "$out")
@@ -46,6 +56,12 @@ step "ctest-replay $out/*.ctrace   (re-run each recording, feed its stdin back, 
 step "ctest-replay $out/smoke.ctrace -- sh -c 'python3 fixtures/stdout_script.py | tr a-z A-Z'   (a changed program)"
 "$replay" "$out/smoke.ctrace" -- sh -c "\"$py\" \"$root/fixtures/stdout_script.py\" | tr a-z A-Z" ||
   echo "(exit $?: the regression is caught, with the diff above)"
+
+if [[ -f $out/bc-tty.ctrace ]]; then
+  step "ctest-replay $out/bc-tty.ctrace -- bc -q -l   (bc with its maths library: 1/3 is .333..., not 0)"
+  "$replay" "$out/bc-tty.ctrace" -- bc -q -l ||
+    echo "(exit $?: a pty recording replayed headless, the changed output caught)"
+fi
 
 if [[ -f $out/ci/pytest.ctrace ]]; then
   step "CTR_DEMO_CHANGED=1 ctest-replay $out/ci/pytest.ctrace   (one test prints something else)"

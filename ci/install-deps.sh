@@ -16,7 +16,8 @@ packages=(
   libre2-dev                         # replay normalisers (linear-time regexes)
   googletest libgtest-dev            # C++ unit tests
   python3 python3-pytest             # end-to-end tests; pytest for the demo
-  zstd lsof procps sqlite3           # tools the tests and docs use
+  zstd lsof procps sqlite3 bc        # tools the tests and docs use (sqlite3, bc: interactive
+                                     # programs of the terminal tests, tests/e2e/test_tty.py)
   asciinema                          # e2e: `asciinema cat` plays ctest-trace's asciicast export
 )
 # Only for `make bench` (bench/run.py): the commands the recorder is compared with, and

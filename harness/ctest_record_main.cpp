@@ -7,10 +7,13 @@
 #include <cstdlib>
 #include <ctime>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "ctharness/pytest_activation.hpp"
 #include "ctharness/record_artifacts.hpp"
 #include "ctharness/record_cli.hpp"
+#include "ctharness/trace_retention.hpp"
 #include "ctrecord/errors.hpp"
 #include "ctrecord/log.hpp"
 #include "ctrecord/record_session.hpp"
@@ -19,6 +22,7 @@
 #include "ctrecord/std_fds.hpp"
 #include "ctrecord/trace_file_writer.hpp"
 #include "ctrecord/trace_output.hpp"
+#include "ctreplay/redact_pattern.hpp"
 
 namespace {
 constexpr int kOwnFailure = 125;
@@ -64,6 +68,10 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
   request.argv = options.command;
   request.policy =
       ctrecord::resolve_policy(std::getenv(ctrecord::kCaptureIoEnvVar), options.capture_io);
+  request.policy.env_recording =
+      ctrecord::resolve_env_recording(std::getenv(ctrecord::kRecordEnvEnvVar), options.record_env);
+  request.mask_output = options.mask_output;
+  request.redact_patterns = ctreplay::compile_redact_patterns(options.redact);
   request.no_stdin = options.no_stdin;
   request.grace = std::chrono::milliseconds(static_cast<long long>(options.grace_seconds * 1000.0));
   request.contain_descendants = true;
@@ -76,6 +84,7 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
     request.writer_options.compression_level = *options.compression_level;
     request.writer_options.adaptive_compression = false;
   }
+  request.max_trace_output = options.max_trace_size;
   request.std_fds = std_fds;
   configure_terminal(options.tty, std_fds, request);
   if (options.pytest_plugin && request.policy.io_capture_enabled) {
@@ -93,22 +102,39 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
     path = artifact.path;
     default_path = artifact.default_name;
   }
-  auto writer = std::make_unique<ctrecord::TraceFileWriter>(
-      ctrecord::create_trace_file(path, default_path), path);
+  ctrecord::TraceOutput output = ctrecord::TraceOutput::open(path, default_path);
+  auto writer = std::make_unique<ctrecord::TraceFileWriter>(output.take_fd(), output.write_path());
 
   const ctrecord::RecordResult result = ctrecord::record_command(request, std::move(writer));
+  std::optional<std::string> trace_error = result.trace_error;
+  if (trace_error && output.replaces_existing()) {
+    // An incomplete trace never replaces a whole one (a golden trace, say): both are kept.
+    log::error("the new trace {} is incomplete: {}; {} was left as it was", output.write_path(),
+               *trace_error, path);
+  } else if (trace_error) {
+    log::error("the trace {} is incomplete: {}", path, *trace_error);
+  } else {
+    try {
+      output.commit();
+      log::info("trace: {}", path);
+    } catch (const ctrecord::EnvironmentError& e) {
+      trace_error = e.what();
+      log::error("{}; the new trace is {}", e.what(), output.write_path());
+    }
+  }
+  if (options.keep && default_path) {  // retention (--keep): only ever default-named traces
+    const auto slash = path.find_last_of('/');
+    ctharness::prune_default_traces(slash == std::string::npos ? "." : path.substr(0, slash),
+                                    ctharness::trace_program_name(options.command[0]),
+                                    *options.keep);
+  }
   // Timed out: 124 as timeout(1); the trace keeps the command's own end (SIGKILL) and a note.
   int status = result.timed_out ? kTimedOut : result.status;
-  if (result.trace_error) {
-    log::error("the trace {} is incomplete: {}", path, *result.trace_error);
-    status = status == 0 ? kOwnFailure : status;
-  } else {
-    log::info("trace: {}", path);
-  }
+  if (trace_error) status = status == 0 ? kOwnFailure : status;
   if (options.artifact_dir) {  // summary.json and junit.xml, also when the command failed
     status = ctharness::finish_record_artifacts(
-        {*options.artifact_dir, path, options.command, result.status, result.trace_error}, status,
-        kOwnFailure);
+        {*options.artifact_dir, output.write_path(), options.command, result.status, trace_error},
+        status, kOwnFailure);
   }
   return status;
 }

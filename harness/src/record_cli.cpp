@@ -35,6 +35,14 @@ po::options_description record_options() {
       "zstd level for every frame of the trace, from -100 (fastest) to 19 (smallest). Default: "
       "adaptive, level 1 while compression keeps up with the command, -5 while it "
       "falls behind")(
+      "max-trace-size", po::value<std::string>()->value_name("SIZE"),
+      "keep at most SIZE bytes of the command's output in the trace (K, M, G suffixes: powers "
+      "of 1024; at least 4K): the first half as it comes and the last half (at most 64 MiB), "
+      "with a note saying how many bytes were cut between which offsets. The console still "
+      "gets everything")(
+      "keep", po::value<unsigned>()->value_name("N"),
+      "after recording to a default path, delete the oldest default-named traces of the same "
+      "program in that folder beyond the newest N (not with -o)")(
       "artifact-dir", po::value<std::string>()->value_name("DIR"),
       "for CI: write the trace into DIR (a relative -o PATH is taken inside DIR), then "
       "DIR/summary.json and DIR/junit.xml when the command ends (DIR is created if missing)")(
@@ -44,6 +52,18 @@ po::options_description record_options() {
       "line buffering; its stdout and stderr are then one stream). always: a pty even without "
       "a terminal. stdout: stdin and stdout on a pty, stderr on a pipe of its own (streams stay "
       "apart). never: pipes, byte-exact streams")(
+      "record-env", po::value<std::string>()->value_name("MODE"),
+      "how the trace records the environment: safe (default: every variable, values of "
+      "secret-looking names such as *TOKEN*, *SECRET*, *PASSWORD*, *KEY* left out), all (every "
+      "value as it is, secrets too: keep such a trace private) or none (only TERM, LANG, LC_*, "
+      "TZ, COLUMNS, LINES, PYTHONHASHSEED, NO_COLOR, FORCE_COLOR, which a replay restores). "
+      "Overrides CTEST_RECORD_ENV")(
+      "redact", po::value<std::vector<std::string>>()->value_name("REGEX"),
+      "also mask matches of REGEX (RE2, within one line) in the recorded stdin, stdout and "
+      "stderr; repeatable. A replay masks its own run with the same patterns")(
+      "no-redact",
+      "record output as it is: by default values of secret-looking environment variables (6 "
+      "bytes or longer) are replaced by *** in the trace (the console is never changed)")(
       "no-pytest-plugin",
       "when COMMAND is pytest, do not load the ctest-record pytest plugin (by default it is "
       "added to PYTEST_PLUGINS, so the trace says which test wrote what)")(
@@ -66,6 +86,7 @@ std::string record_help_text() {
       << "\n"
          "Environment:\n"
          "  CTEST_CAPTURE_IO=0|1   default for --capture-io/--no-capture-io\n"
+         "  CTEST_RECORD_ENV=safe|all|none  default for --record-env\n"
          "  CTEST_TRACE_DIR=DIR    folder for default trace paths (default ./ctest-traces)\n"
          "  CTEST_RECORD_PYTHONPATH=DIR  folder holding the ctest_record Python package (for the\n"
          "                         pytest plugin; default: the installed or source-tree copy)\n"
@@ -140,6 +161,24 @@ RecordCliOptions parse_record_args(int argc, const char* const* argv) {
     }
     options.compression_level = level;
   }
+  if (vm.count("max-trace-size")) {
+    options.max_trace_size =
+        parse_byte_size(vm["max-trace-size"].as<std::string>(), "--max-trace-size");
+    if (*options.max_trace_size < 4096) {
+      throw ctrecord::UsageError("--max-trace-size must be at least 4K (4096 bytes)");
+    }
+  }
+  if (vm.count("keep")) {
+    options.keep = vm["keep"].as<unsigned>();
+    if (*options.keep == 0) {
+      throw ctrecord::UsageError("--keep takes a number of traces of at least 1");
+    }
+    if (options.output) {
+      throw ctrecord::UsageError(
+          "--keep only applies to default trace names (ctest-traces/ or $CTEST_TRACE_DIR); "
+          "drop -o, or drop --keep");
+    }
+  }
   options.pytest_plugin = vm.count("no-pytest-plugin") == 0;
   if (vm.count("tty")) {
     const std::string mode = vm["tty"].as<std::string>();
@@ -155,6 +194,18 @@ RecordCliOptions parse_record_args(int argc, const char* const* argv) {
       throw ctrecord::UsageError("--tty takes auto, always, stdout or never, not '" + mode + "'");
     }
   }
+  if (vm.count("record-env")) {
+    const std::string mode = vm["record-env"].as<std::string>();
+    options.record_env = ctrecord::parse_env_recording(mode);
+    if (!options.record_env) {
+      throw ctrecord::UsageError("--record-env takes safe, all or none, not '" + mode + "'");
+    }
+  }
+  if (vm.count("redact")) options.redact = vm["redact"].as<std::vector<std::string>>();
+  options.mask_output = vm.count("no-redact") == 0;
+  if (!options.mask_output && !options.redact.empty()) {
+    throw ctrecord::UsageError("--no-redact and --redact contradict each other; give one");
+  }
   options.quiet = vm.count("quiet") > 0;
   options.verbose = vm.count("verbose") > 0;
   if (options.quiet && options.verbose) {
@@ -166,8 +217,31 @@ RecordCliOptions parse_record_args(int argc, const char* const* argv) {
   return options;
 }
 
-std::string default_trace_path(const std::string& argv0, const char* trace_dir, std::time_t now,
-                               pid_t pid) {
+std::uint64_t parse_byte_size(const std::string& text, const std::string& flag) {
+  const auto bad = [&] {
+    return ctrecord::UsageError(flag + " takes a size in bytes with an optional K, M or G " +
+                                "suffix (e.g. 100M), not '" + text + "'");
+  };
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 15) throw bad();
+  std::uint64_t value = std::stoull(text.substr(0, digits));
+  const std::string suffix = text.substr(digits);
+  int shift = 0;
+  if (suffix == "K" || suffix == "k" || suffix == "KiB") {
+    shift = 10;
+  } else if (suffix == "M" || suffix == "MiB") {
+    shift = 20;
+  } else if (suffix == "G" || suffix == "GiB") {
+    shift = 30;
+  } else if (!suffix.empty()) {
+    throw bad();
+  }
+  if (value > (std::uint64_t{1} << 50) >> shift) throw bad();
+  return value << shift;
+}
+
+std::string trace_program_name(const std::string& argv0) {
   std::string program =
       argv0.substr(argv0.find_last_of('/') == std::string::npos ? 0 : argv0.find_last_of('/') + 1);
   for (char& c : program) {
@@ -177,6 +251,12 @@ std::string default_trace_path(const std::string& argv0, const char* trace_dir, 
   }
   if (program.size() > 64) program.resize(64);
   if (program.empty() || program == "." || program == "..") program = "command";
+  return program;
+}
+
+std::string default_trace_path(const std::string& argv0, const char* trace_dir, std::time_t now,
+                               pid_t pid) {
+  const std::string program = trace_program_name(argv0);
   std::tm utc{};
   gmtime_r(&now, &utc);
   char stamp[32];

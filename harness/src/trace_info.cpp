@@ -86,8 +86,9 @@ std::string info_text(const TraceSummary& s) {
   add("trace", fmt::format("{} ({} bytes, {} frames, {} events)", printable(s.path), s.file_size,
                            s.frames, s.events));
   add("format", fmt::format("v{}", s.format_version));
-  add("status", s.complete ? std::string("complete")
-                           : "incomplete: " + printable(s.error.value_or("unknown reason")));
+  add("status", (s.complete ? std::string("complete")
+                            : "incomplete: " + printable(s.error.value_or("unknown reason"))) +
+                    (s.cuts.empty() ? "" : "; output CUT by --max-trace-size (see cut)"));
   if (s.start) {
     const auto& st = *s.start;
     add("command", shell_join(st.argv));
@@ -118,6 +119,12 @@ std::string info_text(const TraceSummary& s) {
     const auto& totals = s.streams[static_cast<std::size_t>(i)];
     add(std::string(ctrecord::stream_name(static_cast<ctrecord::Stream>(i))),
         fmt::format("{} bytes in {} chunks", totals.bytes, totals.chunks));
+  }
+  for (const auto& cut : s.cuts) {
+    add("cut",
+        fmt::format("{} bytes of {} not recorded, between offsets {} and {} "
+                    "(--max-trace-size {})",
+                    cut.bytes(), ctrecord::stream_name(cut.stream), cut.from, cut.to, cut.limit));
   }
   if (s.end) {
     add("dropped", fmt::format("{} chunks, {} bytes (queue high-water mark {} events)",

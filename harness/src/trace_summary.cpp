@@ -29,6 +29,7 @@ TraceSummary summarize_trace(ctrecord::TraceReader& reader) {
             totals.bytes += ev.bytes.size();
             ++totals.chunks;
           } else if constexpr (std::is_same_v<T, ctrecord::NoteEvent>) {
+            if (auto cut = ctrecord::parse_cut_note(ev.text)) s.cuts.push_back(*cut);
             s.notes.push_back(std::move(ev));
           } else if constexpr (std::is_same_v<T, ctrecord::ExitEvent>) {
             s.exit = std::move(ev);
@@ -158,6 +159,17 @@ void write_notes_json(JsonWriter& json, const TraceSummary& summary) {
     json.begin_object();
     json.key("level").value(note_level_name(note.level));
     json.key("text").bytes_value(note.text);
+    json.end_object();
+  }
+  json.end_array();
+  json.key("cuts").begin_array();
+  for (const auto& cut : summary.cuts) {
+    json.begin_object();
+    json.key("stream").value(std::string(ctrecord::stream_name(cut.stream)));
+    json.key("from").value(cut.from);
+    json.key("to").value(cut.to);
+    json.key("bytes").value(cut.bytes());
+    json.key("limit").value(cut.limit);
     json.end_object();
   }
   json.end_array();

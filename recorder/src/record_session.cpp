@@ -24,6 +24,7 @@
 #include "ctrecord/process_tree.hpp"
 #include "ctrecord/pseudo_terminal.hpp"
 #include "ctrecord/recording_clock.hpp"
+#include "ctrecord/redaction_note.hpp"
 #include "ctrecord/relay_set.hpp"
 #include "ctrecord/signal_routing.hpp"
 #include "ctrecord/spawn.hpp"
@@ -104,6 +105,14 @@ std::vector<std::string> with_variable(const std::optional<std::vector<std::stri
   std::erase_if(env, [&](const std::string& entry) { return entry.starts_with(prefix); });
   env.push_back(prefix + value);
   return env;
+}
+
+// An environment as "NAME=VALUE" entries (null: ours).
+std::vector<std::string> environment_entries(const std::vector<std::string>* env) {
+  if (env != nullptr) return *env;
+  std::vector<std::string> entries;
+  for (char** e = environ; *e != nullptr; ++e) entries.emplace_back(*e);
+  return entries;
 }
 
 // The value of `name` in an environment ("NAME=VALUE" entries; null: ours), "" when unset.
@@ -251,6 +260,8 @@ class SpawnCapture {
       sink_.note(NoteLevel::Info, "I/O capture is off (" + request_.policy.io_capture_source +
                                       "); the trace holds metadata and the exit status only");
     }
+    note_env_recording();
+    if (capture && request_.mask_output) start_masking(spec.environment);
 
     // The child has its ends now; keep only ours.
     dev_null.reset();
@@ -297,6 +308,7 @@ class SpawnCapture {
     }
     result.grace_expired = grace_expired_;
     result.timed_out = timed_out_;
+    result.output_limit_hit = output_limit_hit_;
     result.interrupted_by = received_signal_;
     if (request_.contain_descendants && !status_unknown_) result.orphans = handle_orphans();
     if (request_.own_process_group) {
@@ -315,6 +327,11 @@ class SpawnCapture {
       }
     }
     if (file_stdin) file_stdin->record_consumed(sink_);
+    if (masking_) {
+      sink_.flush_masked();
+      sink_.post(NoteEvent{sink_.clock().now_ns(), NoteLevel::Info,
+                           redaction_summary_note(sink_.mask_counts(), secret_values_)});
+    }
     ExitEvent exit = make_exit_event(wait_status_, usage_, exit_ns_, spawn_ns);
     if (status_unknown_) exit.status = kStatusUnknown;
     result.status = exit.status;
@@ -323,6 +340,35 @@ class SpawnCapture {
   }
 
  private:
+  // --record-env all/none: the trace says how its environment was recorded (all: on stderr too).
+  void note_env_recording() {
+    const EnvRecording mode = request_.policy.env_recording;
+    if (mode == EnvRecording::All) {
+      sink_.note(NoteLevel::Warning,
+                 "the environment is recorded with every value (record-env all): secret-looking "
+                 "ones too; keep this trace private");
+    } else if (mode == EnvRecording::None) {
+      sink_.post(NoteEvent{sink_.clock().now_ns(), NoteLevel::Info,
+                           "the environment is not recorded (record-env none): only the "
+                           "formatting variables a replay restores (TERM, COLUMNS, LINES, LANG, "
+                           "LANGUAGE, LC_*, TZ, PYTHONHASHSEED, NO_COLOR, FORCE_COLOR)"});
+    }
+  }
+
+  // Output masking from here on, with the secrets of the command's environment.
+  void start_masking(const std::vector<std::string>* environment) {
+    auto rules = std::make_shared<MaskRules>();
+    rules->secrets = secret_values_of(environment_entries(environment));
+    rules->patterns = request_.redact_patterns;
+    secret_values_ = rules->secrets.size();
+    std::vector<std::string> patterns;
+    for (const auto& pattern : rules->patterns) patterns.push_back(pattern->text());
+    sink_.post(NoteEvent{sink_.clock().now_ns(), NoteLevel::Info,
+                         redaction_start_note(secret_values_, patterns)});
+    sink_.enable_masking(std::move(rules));
+    masking_ = true;
+  }
+
   // The command is on a pty: its output (and stderr's pipe in StdoutOnly mode) to the relays,
   // and whatever stdin there is into the pty.
   void start_pty_relays(TtyMode tty, StdinMode stdin_mode, UniqueFd err_read, pid_t pid) {
@@ -457,6 +503,11 @@ class SpawnCapture {
         }
       }
       relays_.dispatch(fds);
+      if (request_.max_output && !output_limit_hit_ &&
+          sink_.output_bytes() > *request_.max_output) {
+        kill_on_output_limit();
+        continue;  // until the command is reaped
+      }
       if (control_) control_->dispatch(fds, control_events_);
       if (pty_) apply_due_resizes();
     }
@@ -554,6 +605,20 @@ class SpawnCapture {
     ::kill(target, SIGKILL);
   }
 
+  // Replay: the command wrote more than max_output. Kill it (its group) and stop reading now:
+  // a flood would otherwise fill memory faster than the kill takes effect.
+  void kill_on_output_limit() {
+    output_limit_hit_ = true;
+    const pid_t target = request_.own_process_group ? -child_ : child_;
+    if (child_running_) ::kill(target, SIGKILL);
+    sink_.note(NoteLevel::Warning,
+               fmt::format("the output grew beyond {} bytes (stdout + stderr); killed the "
+                           "command{} and stopped reading",
+                           *request_.max_output,
+                           request_.own_process_group ? " and its process group" : ""));
+    relays_.close_outputs("output-limit");
+  }
+
   // Takes whatever is already in the pipes, then stops reading the ones still held open by
   // processes the command left behind.
   void stop_reading(const std::string& reason) {
@@ -604,6 +669,7 @@ class SpawnCapture {
   bool grace_expired_ = false;
   bool status_unknown_ = false;
   bool timed_out_ = false;
+  bool output_limit_hit_ = false;
   std::optional<std::chrono::steady_clock::time_point> timeout_at_;
   // Declared before feed_read_, so it is destroyed after it: closing the feed pipe first
   // unblocks a feeder stuck on a full pipe before its thread is joined.
@@ -617,6 +683,8 @@ class SpawnCapture {
   std::optional<SubreaperScope> subreaper_;
   int received_signal_ = 0;
   int stopped_by_signal_ = 0;
+  bool masking_ = false;
+  std::size_t secret_values_ = 0;
 };
 
 }  // namespace
@@ -627,6 +695,7 @@ RecordResult record_command(const RecordRequest& request, std::unique_ptr<TraceF
   RecordingClock clock;
   TraceWriterHost host(std::move(writer), request.writer_options);
   IoEventSink sink(host, clock);
+  if (request.max_trace_output) sink.limit_output(*request.max_trace_output);
   RecordResult result = SpawnCapture(request, sink, signals).run();
   result.trace_error = host.finish([&](const TraceWriterStats&) {
     EndEvent end;

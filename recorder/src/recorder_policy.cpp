@@ -35,4 +35,31 @@ RecorderPolicy resolve_policy(const char* env_value, std::optional<bool> flag) {
   return policy;
 }
 
+std::optional<EnvRecording> parse_env_recording(std::string_view text) {
+  if (text == "safe") return EnvRecording::Safe;
+  if (text == "all") return EnvRecording::All;
+  if (text == "none") return EnvRecording::None;
+  return std::nullopt;
+}
+
+std::string_view env_recording_name(EnvRecording mode) noexcept {
+  switch (mode) {
+    case EnvRecording::Safe: return "safe";
+    case EnvRecording::All: return "all";
+    case EnvRecording::None: return "none";
+  }
+  return "safe";
+}
+
+EnvRecording resolve_env_recording(const char* env_value, std::optional<EnvRecording> flag) {
+  if (flag) return *flag;
+  if (env_value == nullptr || *env_value == '\0') return EnvRecording::Safe;
+  const auto parsed = parse_env_recording(env_value);
+  if (!parsed) {
+    throw UsageError(std::string("bad value '") + env_value + "' for " + kRecordEnvEnvVar +
+                     ": use safe (secret-looking values left out), all or none");
+  }
+  return *parsed;
+}
+
 }  // namespace ctrecord

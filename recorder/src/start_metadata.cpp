@@ -86,14 +86,27 @@ bool is_secret_env_name(std::string_view name) {
   });
 }
 
+bool is_formatting_env_name(std::string_view name) {
+  static constexpr std::array<std::string_view, 9> kNames = {
+      "TERM", "COLUMNS",        "LINES",    "LANG",       "LANGUAGE",
+      "TZ",   "PYTHONHASHSEED", "NO_COLOR", "FORCE_COLOR"};
+  return std::find(kNames.begin(), kNames.end(), name) != kNames.end() ||
+         name.substr(0, 3) == "LC_";
+}
+
 std::vector<EnvVar> redacted_environment() {
+  return recorded_environment(EnvRecording::Safe);
+}
+
+std::vector<EnvVar> recorded_environment(EnvRecording mode) {
   std::vector<EnvVar> env;
   for (char** entry = environ; entry && *entry; ++entry) {
     const std::string_view text(*entry);
     const std::size_t eq = text.find('=');
     EnvVar var;
     var.name = std::string(text.substr(0, eq));
-    if (is_secret_env_name(var.name)) {
+    if (mode == EnvRecording::None && !is_formatting_env_name(var.name)) continue;
+    if (mode == EnvRecording::Safe && is_secret_env_name(var.name)) {
       var.redacted = true;
     } else if (eq != std::string_view::npos) {
       var.value = std::string(text.substr(eq + 1));
@@ -144,7 +157,7 @@ StartEvent collect_start_metadata(std::vector<std::string> argv, std::string exe
   start.executable = std::move(executable);
   std::error_code ec;
   start.cwd = std::filesystem::current_path(ec).string();
-  start.env = redacted_environment();
+  start.env = recorded_environment(policy.env_recording);
   char host[HOST_NAME_MAX + 1] = {};
   if (::gethostname(host, sizeof host - 1) == 0) start.hostname = host;
   struct utsname uts {};

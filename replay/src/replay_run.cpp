@@ -2,9 +2,11 @@
 #include "ctreplay/replay_run.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -13,7 +15,9 @@
 #include "ctrecord/errors.hpp"
 #include "ctrecord/log.hpp"
 #include "ctrecord/record_session.hpp"
+#include "ctrecord/start_metadata.hpp"
 #include "ctrecord/trace_file_writer.hpp"
+#include "ctreplay/redact_pattern.hpp"
 
 extern char** environ;
 
@@ -30,6 +34,12 @@ RunFacts run_facts(const LoadedTrace& trace) {
   return facts;
 }
 
+std::uint64_t replay_output_limit(const LoadedTrace& expected) {
+  const std::uint64_t recorded = expected.produced_output;
+  const std::uint64_t limit = std::max(2 * recorded, recorded + kReplayOutputMargin);
+  return expected.cuts.empty() ? std::min(limit, kMaxLoadedStreamBytes) : limit;
+}
+
 NormalizerOptions normalizer_options_for(NormalizerOptions options, const LoadedTrace& expected,
                                          const LoadedTrace& actual) {
   options.terminal = options.terminal || expected.terminal || actual.terminal;
@@ -43,8 +53,10 @@ std::string merged_view(const LoadedTrace& trace, const Normalizer& normalizer, 
   std::string out;
   bool at_line_start = true;
   Stream last = Stream::Stdin;
-  for (const auto& [stream, raw] : trace.output_order) {
-    const std::string bytes = normalizer.apply(raw, side);
+  for (const auto& piece : trace.output_order) {
+    const Stream stream = piece.stream;
+    const std::string bytes = normalizer.apply(
+        trace.streams[static_cast<std::size_t>(stream)].substr(piece.offset, piece.size), side);
     for (char c : bytes) {
       if (at_line_start || stream != last) {
         if (!at_line_start) out += '\n';
@@ -147,12 +159,7 @@ void configure_terminal(const LoadedTrace& expected, ctrecord::RecordRequest& re
 }  // namespace
 
 bool is_formatting_variable(const std::string& name) {
-  static const char* const kNames[] = {"TERM",           "COLUMNS",  "LINES",
-                                       "LANG",           "LANGUAGE", "TZ",
-                                       "PYTHONHASHSEED", "NO_COLOR", "FORCE_COLOR"};
-  for (const char* known : kNames)
-    if (name == known) return true;
-  return name.rfind("LC_", 0) == 0;
+  return ctrecord::is_formatting_env_name(name);
 }
 
 std::vector<std::string> replay_environment(const LoadedTrace& trace,
@@ -331,6 +338,15 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
     request.mirror = false;
     request.own_process_group = true;
     request.timeout = options.timeout;
+    request.mask_output = expected.redact_patterns.has_value();
+    if (expected.redact_patterns) {
+      try {
+        request.redact_patterns = compile_redact_patterns(*expected.redact_patterns);
+      } catch (const ctrecord::UsageError& e) {
+        throw ctrecord::EnvironmentError(trace_path +
+                                         " records a pattern this replay cannot use: " + e.what());
+      }
+    }
     request.environment = replay_environment(expected, options);
     if (options.adjust_environment) {
       request.environment = options.adjust_environment(request.argv, *request.environment);
@@ -349,6 +365,10 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
     plan.causal_timeout = options.causal_timeout;
     request.stdin_feed = std::move(plan);
     if (expected.terminal) configure_terminal(expected, request);
+    request.max_output = replay_output_limit(expected);
+    // A cut recording (--max-trace-size) is compared head with head and tail with tail: the
+    // replay is recorded under the same limit.
+    if (!expected.cuts.empty()) request.max_trace_output = expected.cuts.front().limit;
     if (options.command.empty()) {
       announce_foreign_command(trace_path, expected, verdict.command, *request.cwd);
     }
@@ -374,10 +394,24 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
     if (current.tmpdir.empty()) current.tmpdir = "/tmp";
     const Normalizer normalizer(normalizer_options_for(options.normalize, expected, actual),
                                 run_facts(expected), current);
-    const auto notes = result.notes;
+    auto notes = result.notes;
+    for (const auto& cut : expected.cuts) {
+      notes.push_back(fmt::format(
+          "the recording was cut by --max-trace-size {}: {} bytes of {} between offsets {} and "
+          "{} were not recorded; the replay was recorded under the same limit and only the "
+          "kept head and tail are compared",
+          cut.limit, cut.bytes(), ctrecord::stream_name(cut.stream), cut.from, cut.to));
+    }
     verdict = compare_traces(expected, actual, normalizer, options.diff, options.merged);
     verdict.trace = trace_path;
     verdict.notes.insert(verdict.notes.begin(), notes.begin(), notes.end());
+    if (result.output_limit_hit && verdict.outcome != Outcome::Error) {
+      verdict.outcome = Outcome::Regression;
+      verdict.notes.push_back(fmt::format(
+          "the output grew beyond {} bytes (recorded: {}); the command's process group was "
+          "killed and only what was read until then is compared",
+          *request.max_output, expected.produced_output));
+    }
     if (result.interrupted_by != 0) {
       verdict.outcome = Outcome::Error;
       verdict.interrupted_by = result.interrupted_by;
@@ -395,7 +429,8 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
                                        (result.status == 127 ? ": command not found)" : ")"));
     }
     // Only a completed run may become the new recording: never an interrupted or timed-out one.
-    if (options.update && verdict.outcome == Outcome::Regression && !result.timed_out) {
+    if (options.update && verdict.outcome == Outcome::Regression && !result.timed_out &&
+        !result.output_limit_hit) {
       if (options.keep_old) {
         // A hard link keeps the trace path valid at every moment (rename then replaces it
         // atomically); fall back to a rename where links are not supported.

@@ -253,10 +253,10 @@ class RecordTestCase(unittest.TestCase):
         """Run `ctest-trace ARGS`; returns (returncode, stdout, stderr)."""
         return self._trace_tool(args, timeout)
 
-    def events(self, trace, complete=True):
+    def events(self, trace, complete=True, timeout=TIMEOUT):
         """Events of a trace via `ctest-trace events` (JSON Lines). With complete=True the
         reader must exit 0; with complete=False it must exit 1 (incomplete trace)."""
-        rc, out, err = self._trace_tool(["events", trace])
+        rc, out, err = self._trace_tool(["events", trace], timeout)
         self.assertEqual(rc, 0 if complete else 1,
                          "ctest-trace events %s exited %d; stderr: %r" % (trace, rc, err[-2000:]))
         events = []
@@ -310,11 +310,11 @@ class RecordTestCase(unittest.TestCase):
         self.assertEqual(len(exits), 1, "expected exactly one exit event, got %r" % exits)
         return exits[0]
 
-    def assert_complete(self, trace):
+    def assert_complete(self, trace, timeout=TIMEOUT):
         """The trace is complete (ends with an end event), per both info and events."""
         info = self.info(trace, complete=True)
         self.assertTrue(info["complete"], "trace not complete: %r" % info)
-        events = self.events(trace, complete=True)
+        events = self.events(trace, complete=True, timeout=timeout)
         self.assertEqual(events[-1].get("kind"), "end", "last event is not the end event")
         return info, events
 

@@ -5,7 +5,7 @@ that test, with the test events exactly between what was written before and afte
 import re
 import unittest
 
-from ctr_helpers import RECORD_BIN, RecordTestCase, io_payload, py_fixture
+from ctr_helpers import RECORD_BIN, TIMEOUT, RecordTestCase, io_payload, py_fixture
 
 MARK = re.compile(rb"<<([^<>\n]*)>>")
 
@@ -64,7 +64,8 @@ class ControlChannelTest(RecordTestCase):
     def test_replies_keep_coming_while_another_thread_floods_the_pipe(self):
         result = self.record(py_fixture("control_probe.py", "flood", 50), timeout=120)
         self.assertEqual(result.status, 0, result.describe())
-        _, events = self.assert_complete(result.trace)
+        # 155 MB of JSON lines: 31 s for a TSan build of ctest-trace on an idle machine.
+        _, events = self.assert_complete(result.trace, timeout=max(TIMEOUT, 300))
         self.assertEqual(len(self.of_kind(events, "test")), 100)
         self.assertBytesEqual(self.stream_from_events(events, "stdout"), result.stdout, "stdout")
 

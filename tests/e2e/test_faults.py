@@ -10,10 +10,8 @@ test_signals.py (grace period), a fast non-blocking console in test_bytes.py, a 
 never reads its stdin in test_stdin.py and test_replay.py, a replayed command that hangs in
 test_replay.py (--timeout). See docs/reliability.md for the whole table.
 
-Two tests are expectedFailure: they pin down findings that are not fixed yet (ctest-replay's
-memory on a command that floods until the timeout; `-o` onto an existing file keeps its
-mode). Fixing the bug turns them into unexpected successes, which fail the run: then remove
-the decorator.
+The tests that pinned down findings 2 (ctest-replay's memory on a command that floods until
+the timeout) and 5 (`-o` onto an existing file kept its mode) pass since those were fixed.
 
 Measured figures are printed as "[ measured ] ..." lines on stderr (visible with -v and in
 ctest's output on failure).
@@ -493,12 +491,9 @@ class ReplayFaultTest(RecordTestCase):
         measured("replay of a command flooding %d MiB of text: verdict in %.2f s, ctest-replay "
                  "peak RSS %d MiB, %d bytes printed" % (size >> 20, elapsed, rss >> 10, len(out)))
 
-    # Finding (issue 8): ctest-replay keeps the whole replayed output in memory, and its text
-    # differ builds per-line vectors and the whole diff text: about 4x the output for 36-byte
-    # lines, ~11 GB for one second of `yes`, ending in "ERROR ... std::bad_alloc" (exit 3)
-    # under a memory limit instead of a REGRESSION verdict. Remove expectedFailure once
-    # replayed output is bounded.
-    @unittest.expectedFailure
+    # Finding 2 (fixed): ctest-replay kept the whole replayed output (11 GB for one second of
+    # `yes`, then std::bad_alloc). The replay now stops the command once its output exceeds
+    # max(2 x recorded, recorded + 16 MiB) (replay_run.hpp replay_output_limit).
     def test_replayed_command_flooding_until_the_timeout_stays_within_1_gib(self):
         trace = self.small_trace()
         limit_kib = 1024 * 1024
@@ -532,6 +527,9 @@ class ReplayFaultTest(RecordTestCase):
                          % (limit_kib >> 10))
         self.assertEqual(shell_status(proc.returncode), 1, text[-2000:])
         self.assertRegex(text, r"REGRESSION")
+        self.assertIn("the output grew beyond %d bytes" % (12 + 16 * 1024 * 1024), text)
+        self.assertIn("-hello", text)
+        measured("replay of `yes` until the timeout: peak RSS %d MiB (sampled)" % (peak >> 10))
 
 
 
@@ -643,11 +641,15 @@ class HostileTraceMemoryTest(RecordTestCase):
         self.assertIn(b"incomplete", err)
         return rss, elapsed
 
-    def build_bombs(self):
+    def big_frame(self):
         # Four io events of just under kMaxEventBytes of NULs fill one 64 MiB frame.
-        payload = self.MAX_EVENT - 64
-        big = _io_event(1, b"\0" * payload) * 4
+        big = _io_event(1, b"\0" * (self.MAX_EVENT - 64)) * 4
         self.assertLessEqual(len(big), self.MAX_FRAME)
+        return big
+
+    def build_bombs(self):
+        payload = self.MAX_EVENT - 64
+        big = self.big_frame()
         one = self.bomb("one.ctrace", [_start_event(), big])
         many = self.bomb("many.ctrace", [_start_event()] + [big] * 8)
         argv = self.bomb("argv.ctrace", [_start_event(empty_argv=(self.MAX_EVENT - 400) // 8)])
@@ -683,6 +685,32 @@ class HostileTraceMemoryTest(RecordTestCase):
                                  results[("1 x 64 MiB", cmd)][0] + 16 * 1024)
 
 
+    def test_whole_trace_loaders_check_the_trace_before_loading_it(self):
+        """ctest-replay and ctest-trace diff (loaded_trace.cpp) read a trace once streaming,
+        within the reader's bound, before keeping anything: an incomplete bomb is refused at
+        the reader's cost (finding 4: 1.1 GB before), and one holding more than 1 GiB of
+        stream bytes is refused with the limit named."""
+        (many, many_size), = [self.bomb("many.ctrace", [_start_event()] + [self.big_frame()] * 8)]
+        (huge, _), = [self.bomb("huge.ctrace", [_start_event()] + [self.big_frame()] * 17)]
+        small = self.record(["true"])
+        self.assertEqual(small.status, 0, small.describe())
+        results = {}
+        for label, path, want in (("8 x 64 MiB", many, b"incomplete"),
+                                  ("17 x 64 MiB", huge, b"1024 MiB of recorded stream bytes")):
+            for tool in ([TRACE_BIN, "diff", path, small.trace], [REPLAY_BIN, path]):
+                status, rss, elapsed, out, err = run_measured(self, tool, timeout=120)
+                self.assertEqual(status, 3, "%r: %r" % (tool, err[-500:]))
+                self.assertIn(want, err)
+                self.assertIn(path.encode(), err)
+                results[(os.path.basename(tool[0]), label)] = rss
+        measured("whole-trace loaders on bombs (%d-byte file of 8 frames), peak RSS: %s"
+                 % (many_size, ", ".join("%s %s %d MiB" % (k[0], k[1], v >> 10)
+                                         for k, v in results.items())))
+        if sanitized(TRACE_BIN):
+            return
+        for key, rss in results.items():
+            self.assertLessEqual(rss, self.READER_BOUND_KIB, "%s on %s: %d KiB" % (key + (rss,)))
+
 
 # =========================================================================================
 class TraceFileModeTest(RecordTestCase):
@@ -698,10 +726,8 @@ class TraceFileModeTest(RecordTestCase):
         self.assertEqual(r.status, 0, r.describe())
         self.assertEqual(os.stat(r.trace).st_mode & 0o777, 0o600)
 
-    # Finding (issue 8): `-o PATH` onto an existing file opens it with O_TRUNC and keeps its
-    # mode (recorder/src/trace_output.cpp), so a 0644 file stays world-readable. Remove
-    # expectedFailure once an existing regular file is fchmod'ed to 0600.
-    @unittest.expectedFailure
+    # Finding 5 (fixed): `-o PATH` onto an existing file kept its mode. The new trace is now
+    # written to a 0600 temp file next to it and renamed over it at the end.
     def test_existing_output_file_becomes_0600(self):
         path = self.path("old.ctrace")
         with open(path, "wb") as f:
@@ -711,6 +737,26 @@ class TraceFileModeTest(RecordTestCase):
         self.assertEqual(r.status, 0, r.describe())
         self.assert_complete(path)
         self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["old.ctrace"], "no temp file left")
+
+    def test_incomplete_trace_does_not_replace_an_existing_one(self):
+        """A full disk mid-run: the old trace stays whole; the incomplete one is kept next to it
+        and named in the error."""
+        path = self.path("golden.ctrace")
+        r = self.record(["true"], trace=path)
+        self.assertEqual(r.status, 0, r.describe())
+        with open(path, "rb") as f:
+            golden = f.read()
+        r = self.record(py_fixture("random_data.py", DiskFullTest.SIZE), trace=path,
+                        preexec_fn=limit_file_size(DiskFullTest.LIMIT), timeout=60)
+        self.assertEqual(r.status, 125, r.describe())
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), golden, "the golden trace was replaced")
+        temps = [n for n in os.listdir(self.tmp) if n.startswith("golden.ctrace.recording-")]
+        self.assertEqual(len(temps), 1, os.listdir(self.tmp))
+        self.assertEqual(os.stat(self.path(temps[0])).st_mode & 0o777, 0o600)
+        self.assertIn(temps[0], r.stderr.decode(errors="replace"))
+        self.assertIn("was left as it was", r.stderr.decode(errors="replace"))
 
 
 if __name__ == "__main__":

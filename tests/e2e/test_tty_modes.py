@@ -22,9 +22,12 @@ _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 REPLAY_BIN = os.environ.get("CTEST_REPLAY_BIN") or os.path.join(_REPO, "build", "harness",
                                                                   "ctest-replay")
 
-# Prints what the command sees of its standard streams, then echoes stdin line by line.
+# Reads stdin to its end, then prints what the command sees of its standard streams and the
+# lines it read. (Reading first: the pty echoes input when it is typed, so output printed
+# before reading would race the echo, with or without a recorder.)
 PROBE = r"""
 import os, sys
+lines = sys.stdin.readlines()
 names = ("stdin", "stdout", "stderr")
 print(" ".join("%s=%s" % (n, "tty" if os.isatty(i) else "pipe") for i, n in enumerate(names)))
 if os.isatty(1):
@@ -32,7 +35,7 @@ if os.isatty(1):
     print("size=%dx%d session-leader=%s" % (cols, rows, os.getsid(0) == os.getpid()))
 sys.stderr.write("to stderr\n")
 sys.stderr.flush()
-for line in sys.stdin:
+for line in lines:
     print("got " + line.rstrip("\n"))
 print("end of input")
 """

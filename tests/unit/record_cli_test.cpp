@@ -96,3 +96,30 @@ TEST(RecordCli, DefaultTracePath) {
   EXPECT_EQ(ctharness::default_trace_path("dir/", "", t, 1),
             "ctest-traces/command-20261126T153312Z-1.ctrace");
 }
+
+TEST(RecordCli, MaxTraceSizeTakesSuffixes) {
+  EXPECT_EQ(parse({"--max-trace-size", "100M", "true"}).max_trace_size, 100u << 20);
+  EXPECT_EQ(parse({"--max-trace-size", "1G", "true"}).max_trace_size, 1ull << 30);
+  EXPECT_EQ(parse({"--max-trace-size", "8K", "true"}).max_trace_size, 8192u);
+  EXPECT_EQ(parse({"--max-trace-size", "5000", "true"}).max_trace_size, 5000u);
+  EXPECT_FALSE(parse({"true"}).max_trace_size);
+  for (const char* bad : {"", "M", "10X", "-1", "1.5G", "100", "99999999999999999"}) {
+    try {
+      parse({"--max-trace-size", bad, "true"});
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const ctrecord::UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("--max-trace-size"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(RecordCli, KeepNeedsADefaultPathAndAtLeastOne) {
+  EXPECT_EQ(parse({"--keep", "5", "true"}).keep, 5u);
+  EXPECT_THROW(parse({"--keep", "0", "true"}), ctrecord::UsageError);
+  try {
+    parse({"--keep", "3", "-o", "x.ctrace", "true"});
+    ADD_FAILURE() << "--keep with -o accepted";
+  } catch (const ctrecord::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("drop -o"), std::string::npos) << e.what();
+  }
+}

@@ -5,7 +5,10 @@
 
 #include "ctrecord/errors.hpp"
 
+using ctrecord::EnvRecording;
+using ctrecord::resolve_env_recording;
 using ctrecord::resolve_policy;
+using ctrecord::UsageError;
 
 TEST(RecorderPolicy, DefaultCapturesIo) {
   const auto policy = resolve_policy(nullptr, std::nullopt);
@@ -44,4 +47,17 @@ TEST(RecorderPolicy, BadEnvironmentValueIsAUsageErrorNamingTheVariable) {
   }
   // Even when a flag would override it: a bad setting is never silently ignored.
   EXPECT_THROW(resolve_policy("maybe", true), ctrecord::UsageError);
+}
+
+TEST(RecorderPolicy, RecordEnvDefaultEnvironmentAndFlag) {
+  EXPECT_EQ(resolve_env_recording(nullptr, std::nullopt), EnvRecording::Safe);
+  EXPECT_EQ(resolve_env_recording("", std::nullopt), EnvRecording::Safe);
+  EXPECT_EQ(resolve_env_recording("none", std::nullopt), EnvRecording::None);
+  EXPECT_EQ(resolve_env_recording("none", EnvRecording::All), EnvRecording::All);
+  try {
+    resolve_env_recording("everything", std::nullopt);
+    FAIL() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("CTEST_RECORD_ENV"), std::string::npos) << e.what();
+  }
 }

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 using namespace ctrecord;
 namespace fs = std::filesystem;
@@ -82,4 +83,29 @@ TEST(StartMetadata, NoRepositoryGivesEmpty) {
   fs::remove_all(repo.root / ".git");
   // /tmp itself is not inside a repository on a sane machine.
   EXPECT_EQ(find_git_commit((repo.root / "src").string()), "");
+}
+
+TEST(StartMetadata, RecordEnvModes) {
+  ::setenv("CTR_TEST_API_TOKEN", "hunter2", 1);
+  ::setenv("CTR_TEST_PLAIN", "visible", 1);
+  ::setenv("LC_CTR_TEST", "C", 1);
+  const auto find = [](const std::vector<EnvVar>& env, const std::string& name) {
+    const auto it =
+        std::find_if(env.begin(), env.end(), [&](const EnvVar& v) { return v.name == name; });
+    return it == env.end() ? std::optional<EnvVar>() : *it;
+  };
+  const auto all = recorded_environment(EnvRecording::All);
+  ASSERT_TRUE(find(all, "CTR_TEST_API_TOKEN"));
+  EXPECT_EQ(find(all, "CTR_TEST_API_TOKEN")->value, "hunter2");
+  EXPECT_FALSE(find(all, "CTR_TEST_API_TOKEN")->redacted);
+  const auto none = recorded_environment(EnvRecording::None);
+  EXPECT_FALSE(find(none, "CTR_TEST_API_TOKEN"));
+  EXPECT_FALSE(find(none, "CTR_TEST_PLAIN"));
+  ASSERT_TRUE(find(none, "LC_CTR_TEST"));
+  EXPECT_EQ(find(none, "LC_CTR_TEST")->value, "C");
+  const auto safe = recorded_environment(EnvRecording::Safe);
+  ASSERT_TRUE(find(safe, "CTR_TEST_API_TOKEN"));
+  EXPECT_TRUE(find(safe, "CTR_TEST_API_TOKEN")->redacted);
+  EXPECT_EQ(find(safe, "CTR_TEST_PLAIN")->value, "visible");
+  ::unsetenv("LC_CTR_TEST");
 }

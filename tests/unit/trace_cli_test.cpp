@@ -161,7 +161,7 @@ TEST_F(TraceCli, InfoJsonShape) {
                        "\"bytes\":0,\"chunks\":0},\"stderr\":{\"bytes\":4,\"chunks\":1}}"));
   EXPECT_TRUE(contains(r.out,
                        "\"notes\":[{\"level\":\"warning\",\"text\":\"grace period "
-                       "expired\"}]}\n"));
+                       "expired\"}],\"cuts\":[]}\n"));
 }
 
 TEST_F(TraceCli, InfoText) {

@@ -3,10 +3,13 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <ctime>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "ctrecord/recorder_policy.hpp"
 
 namespace ctharness {
 
@@ -20,11 +23,16 @@ struct RecordCliOptions {
   bool no_stdin = false;
   std::optional<bool> capture_io;
   double grace_seconds = 3.0;
-  std::optional<double> timeout_seconds;  // --timeout: kill the command's tree
-  bool kill_orphans = false;              // --kill-orphans
-  std::optional<int> compression_level;   // fixed zstd level; unset: adaptive
-  bool pytest_plugin = true;              // activate the pytest plugin (--no-pytest-plugin)
+  std::optional<double> timeout_seconds;        // --timeout: kill the command's tree
+  bool kill_orphans = false;                    // --kill-orphans
+  std::optional<int> compression_level;         // fixed zstd level; unset: adaptive
+  std::optional<std::uint64_t> max_trace_size;  // --max-trace-size, bytes of output kept
+  std::optional<unsigned> keep;                 // --keep N default-named traces
+  bool pytest_plugin = true;                    // activate the pytest plugin (--no-pytest-plugin)
   TtyChoice tty = TtyChoice::Auto;
+  std::optional<ctrecord::EnvRecording> record_env;  // --record-env (else CTEST_RECORD_ENV)
+  bool mask_output = true;                           // --no-redact turns it off
+  std::vector<std::string> redact;                   // --redact REGEX, in order
   bool quiet = false;
   bool verbose = false;
   bool help = false;
@@ -34,6 +42,14 @@ struct RecordCliOptions {
 // Parses argv (including the program name). Throws ctrecord::UsageError naming the bad word.
 RecordCliOptions parse_record_args(int argc, const char* const* argv);
 std::string record_help_text();
+
+// "100M" -> 104857600: a number of bytes with an optional K, M or G suffix (powers of 1024).
+// Throws ctrecord::UsageError naming `flag`.
+std::uint64_t parse_byte_size(const std::string& text, const std::string& flag);
+
+// argv[0]'s base name with unusual characters replaced by '_' (at most 64 characters): the
+// <program> part of default trace names.
+std::string trace_program_name(const std::string& argv0);
 
 // <trace_dir>/<program>-<YYYYmmddTHHMMSSZ>-<pid>.ctrace, trace_dir defaulting to
 // "ctest-traces" when null or empty; `program` is argv[0]'s base name with unusual

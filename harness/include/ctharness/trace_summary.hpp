@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ctharness/json_writer.hpp"
+#include "ctrecord/output_limit.hpp"
 #include "ctrecord/trace_events.hpp"
 #include "ctrecord/trace_reader.hpp"
 #include "ctreplay/test_records.hpp"
@@ -39,6 +40,7 @@ struct TraceSummary {
   std::uint64_t resizes = 0;                        // `resized` events
   std::array<StreamTotals, ctrecord::kStreamCount> streams{};
   std::vector<ctrecord::NoteEvent> notes;
+  std::vector<ctrecord::OutputCut> cuts;    // output cut by --max-trace-size (from the notes)
   std::vector<ctreplay::TestRecord> tests;  // sizes only, no bytes; empty: no test events
 };
 
@@ -52,7 +54,8 @@ void write_tests_json(JsonWriter& json, const std::vector<ctreplay::TestRecord>&
 
 // Into an open object, the parts of a summary every JSON report shares (`ctest-trace info
 // --json`, the record artifacts' summary.json): "streams" {stdin|stdout|stderr: {bytes,
-// chunks}}, "end" (the end event or null), "notes" [{level, text}].
+// chunks}}, "end" (the end event or null), "notes" [{level, text}], and "cuts" [{stream,
+// from, to, bytes, limit}] (output cut by --max-trace-size; empty when nothing was).
 void write_streams_json(JsonWriter& json, const TraceSummary& summary);
 void write_end_json(JsonWriter& json, const TraceSummary& summary);
 void write_notes_json(JsonWriter& json, const TraceSummary& summary);

@@ -1,14 +1,20 @@
 // IoEventSink: where capture back ends hand their data. It stamps nothing itself (chunks come
 // stamped by the reader), counts bytes and chunks per stream, and forwards everything to the
 // TraceWriterHost. Notes are also logged, so the console and the trace say the same thing.
+// With masking on, chunks are masked first (output_masker.hpp): bytes that could still become
+// a secret wait for their stream's next chunk, and are written before any other event.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
+#include "ctrecord/output_limit.hpp"
+#include "ctrecord/output_masker.hpp"
 #include "ctrecord/recording_clock.hpp"
 #include "ctrecord/trace_events.hpp"
 #include "ctrecord/trace_writer_host.hpp"
@@ -24,9 +30,19 @@ class IoEventSink {
   void set_context(std::string context);
   void on_stream_closed(Stream stream, std::string reason);
   void note(NoteLevel level, std::string text);  // logs it and records it
-  void post(TraceEvent event);                   // anything else (start, exit)
+  // Anything else (start, exit). With an output limit, an ExitEvent first writes the cut notes
+  // (also logged) and the kept tail.
+  void post(TraceEvent event);
+  // Masks every later chunk (and captured section) with `rules` before it is recorded.
+  void enable_masking(std::shared_ptr<const MaskRules> rules);
+  MaskCounts mask_counts() const;
+  void flush_masked();  // held-back bytes of every stream, now (before any other event)
+  // --max-trace-size: keep at most `limit` bytes of stdout + stderr (output_limit.hpp).
+  // Counters still count everything produced. Call before the first chunk.
+  void limit_output(std::uint64_t limit);
 
   // stdout + stderr bytes so far (cheap; for the causal stdin feeder).
+  // Counted as recorded (masked), so a replay compares like with like.
   std::uint64_t output_bytes() const noexcept {
     return bytes_[1].load(std::memory_order_relaxed) + bytes_[2].load(std::memory_order_relaxed);
   }
@@ -35,12 +51,25 @@ class IoEventSink {
   const RecordingClock& clock() const noexcept { return clock_; }
 
  private:
+  void record(IoChunk chunk);
+
   TraceWriterHost& host_;
   const RecordingClock& clock_;
   std::array<std::atomic<std::uint64_t>, 3> bytes_{};
   std::array<std::atomic<std::uint64_t>, 3> chunks_{};
   mutable std::mutex context_mutex_;
   std::string context_;
+
+  struct Masking {
+    std::shared_ptr<const MaskRules> rules;
+    std::array<std::optional<StreamMasker>, 3> streams;
+    std::array<IoChunk, 3> last;  // stream, time, producer and context of each held tail
+    MaskCounts captured;          // in captured sections
+  };
+  mutable std::mutex mask_mutex_;  // taken before context_mutex_, never after
+  std::optional<Masking> masking_;
+  std::mutex limiter_mutex_;
+  std::unique_ptr<OutputLimiter> limiter_;  // set once, before the first chunk
 };
 
 }  // namespace ctrecord

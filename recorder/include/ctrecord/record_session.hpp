@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ctrecord/output_masker.hpp"
 #include "ctrecord/pseudo_terminal.hpp"
 #include "ctrecord/recorder_policy.hpp"
 #include "ctrecord/std_fds.hpp"
@@ -55,6 +56,17 @@ struct RecordRequest {
   // frameworks can mark which test is running. Only when I/O is captured.
   bool control_channel = true;
   TraceWriterHostOptions writer_options;  // compression level, threads, queue bounds
+  // Output masking (only when I/O is captured): values of secret-looking variables of the
+  // command's environment (kMinSecretBytes or longer) and matches of these patterns become
+  // kMask in the trace's stdin, stdout, stderr and captured sections; the console still gets
+  // every byte as written. Two notes record it (redaction_note.hpp).
+  bool mask_output = true;
+  std::vector<std::shared_ptr<const RedactPattern>> redact_patterns;
+  // ctest-record --max-trace-size: output bytes the trace keeps (head + tail, output_limit.hpp).
+  std::optional<std::uint64_t> max_trace_output;
+  // Replay: once stdout + stderr exceed this many bytes, the command (its process group with
+  // own_process_group) is killed, reading stops, and the result says so (output_limit_hit).
+  std::optional<std::uint64_t> max_output;
 
   // Run the command on a pseudo-terminal (ctest-record --tty; only when I/O is captured). The
   // command is a session leader with the pty as its controlling terminal; a `terminal` event
@@ -74,6 +86,7 @@ struct RecordResult {
   bool started = false;
   bool grace_expired = false;
   bool timed_out = false;
+  bool output_limit_hit = false;  // max_output was exceeded; the command was killed
   std::size_t orphans = 0;  // contain_descendants: processes still running after the grace period
   int interrupted_by = 0;   // a forwarded signal (SIGINT, SIGTERM, ...) the recorder received
   std::vector<std::string> notes;          // replay-relevant notes (e.g. causal stdin fell back)

@@ -15,8 +15,15 @@ namespace ctrecord {
 // PASSWD, KEY, CREDENTIAL, AUTH or COOKIE (any case).
 bool is_secret_env_name(std::string_view name);
 
+// The variables ctest-replay gives the command with their recorded values: TERM, COLUMNS,
+// LINES, LANG, LANGUAGE, TZ, PYTHONHASHSEED, NO_COLOR, FORCE_COLOR and LC_*.
+bool is_formatting_env_name(std::string_view name);
+
 // The current environment, secret-looking values removed.
 std::vector<EnvVar> redacted_environment();
+// The current environment as --record-env says: redacted (safe), as it is (all), or only the
+// formatting variables (none).
+std::vector<EnvVar> recorded_environment(EnvRecording mode);
 
 // HEAD commit (40 hex digits) of the git repository containing `dir`, or "" when there is
 // none or it cannot be read. Reads .git files directly (worktrees, packed-refs included).

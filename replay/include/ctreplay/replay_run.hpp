@@ -65,6 +65,13 @@ TraceVerdict compare_traces(const LoadedTrace& expected, const LoadedTrace& actu
 std::vector<TestComparison> compare_tests(const LoadedTrace& expected, const LoadedTrace& actual,
                                           const Normalizer& normalizer, const DiffOptions& diff);
 
+// How much output (stdout + stderr bytes) the replayed command may write before it is killed
+// and the verdict is a regression: max(2 x recorded, recorded + kReplayOutputMargin), where
+// recorded is what the command wrote when recorded (the end counters, cut bytes included);
+// for a trace that was not cut, at most kMaxLoadedStreamBytes (what a comparison loads).
+inline constexpr std::uint64_t kReplayOutputMargin = 16ull << 20;
+std::uint64_t replay_output_limit(const LoadedTrace& expected);
+
 // cwd, HOME and TMPDIR of a recording (for the paths normaliser).
 RunFacts run_facts(const LoadedTrace& trace);
 
