@@ -56,6 +56,21 @@ def kill_quietly(pid, sig=signal.SIGKILL):
         pass
 
 
+def process_gone(pid):
+    """True when pid no longer exists or is a zombie (an orphan whose reaper is slow, or a
+    container init that never reaps, must not count as a survivor)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+        return stat[stat.rindex(")") + 2] in "ZX"
+    except (OSError, ValueError, IndexError):
+        return True
+
+
 def shell_status(returncode):
     """The status a shell would show ($?): Popen's -N (killed by signal N) becomes 128+N."""
     return 128 - returncode if returncode < 0 else returncode

@@ -7,17 +7,12 @@ import re
 import time
 import unittest
 
-from ctr_helpers import RecordTestCase, kill_quietly, py_fixture
+from ctr_helpers import RecordTestCase, kill_quietly, process_gone, py_fixture
 
 
 def alive(pid):
     """Whether pid is a process that has not ended (a zombie counts as ended)."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2] not in "ZX"
+    return not process_gone(pid)
 
 
 def wait_gone(pids, timeout=5.0):

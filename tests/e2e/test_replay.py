@@ -22,7 +22,7 @@ import unittest
 import xml.dom.minidom
 
 from ctr_helpers import (FIXTURES_DIR, PYTHON, TIMEOUT, TRACE_BIN, RecordTestCase, kill_quietly,
-                         py_fixture)
+                         process_gone, py_fixture)
 
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REPLAY_BIN = os.environ.get("CTEST_REPLAY_BIN") or os.path.join(_REPO, "build", "harness",
@@ -70,21 +70,6 @@ def scalars_in(obj):
             yield from scalars_in(v)
     else:
         yield obj
-
-
-def process_gone(pid):
-    """True when pid no longer exists or is a zombie (an orphan whose reaper is slow, or a
-    container init that never reaps, must not count as a survivor)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            stat = f.read()
-        return stat[stat.rindex(")") + 2] in "ZX"
-    except (OSError, ValueError, IndexError):
-        return True
 
 
 class ReplayTestCase(RecordTestCase):
