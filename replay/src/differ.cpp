@@ -6,7 +6,9 @@
 // streams that differ in one line cost two linear scans. A middle-snake search that needs
 // more than a budget of edit steps gives up on that sub-range and reports it as "all of A
 // deleted, all of B inserted" (still a correct diff, only not a minimal one), so two large,
-// completely different streams cannot take quadratic time.
+// completely different streams cannot take quadratic time. A middle of more than
+// kMaxDiffedLines lines (a replayed command flooding its output) is not split at all: it is
+// streamed out as one replacement hunk, so memory stays that of the two inputs.
 //
 // Binary (NUL bytes or ill-formed UTF-8 on either side): first differing byte, lengths and
 // a hex dump of both sides around it.
@@ -93,6 +95,10 @@ class DiffOutput {
   // would otherwise act on the reader's terminal instead of appearing in the diff.
   void side_line(std::string_view colour, char tag, std::string_view text) {
     const bool newline = !text.empty() && text.back() == '\n';
+    if (shown_ >= options_.max_output_lines) {  // cut: count it without formatting it
+      cut_ += newline ? 1 : 2;
+      return;
+    }
     line(colour, tag, visible(newline ? text.substr(0, text.size() - 1) : text));
     if (!newline) line({}, 0, "\\ No newline at end of file");
   }
@@ -110,16 +116,31 @@ class DiffOutput {
   std::uint64_t cut_ = 0;
 };
 
-// Splits into lines that keep their '\n' (the last one may lack it).
-std::vector<std::string_view> split_lines(std::string_view text) {
-  std::vector<std::string_view> lines;
+// Above this many lines in the two middles together, the diff is one streamed replacement
+// hunk instead of Myers' (whose line tables cost about 40 bytes a line).
+constexpr std::uint64_t kMaxDiffedLines = std::uint64_t{1} << 20;
+
+// Calls `visit` with each line of `text`, which keeps its '\n' (the last one may lack it).
+template <typename Visit>
+void for_each_line(std::string_view text, Visit&& visit) {
   std::size_t pos = 0;
   while (pos < text.size()) {
     const std::size_t nl = text.find('\n', pos);
     const std::size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
-    lines.push_back(text.substr(pos, end - pos));
+    visit(text.substr(pos, end - pos));
     pos = end;
   }
+}
+
+std::uint64_t line_count(std::string_view text) {
+  const auto newlines = static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n'));
+  return newlines + (!text.empty() && text.back() != '\n' ? 1 : 0);
+}
+
+// Splits into lines that keep their '\n' (the last one may lack it).
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  for_each_line(text, [&](std::string_view line) { lines.push_back(line); });
   return lines;
 }
 
@@ -311,6 +332,26 @@ void text_diff(const std::string& stream, std::string_view a, std::string_view b
       pos = end;
     }
   }
+  const std::uint64_t base = prefix_lines - before.size();  // line number of the first - 1
+  std::string& out = result.diff;
+  const std::uint64_t middle_lines_a = line_count(middle_a);
+  const std::uint64_t middle_lines_b = line_count(middle_b);
+  if (middle_lines_a + middle_lines_b > kMaxDiffedLines) {
+    append_file_header(out, stream, options);
+    DiffOutput output(options, out);
+    const std::uint64_t context_lines = before.size() + after.size();
+    output.line(kCyan, 0,
+                "@@ -" + hunk_range(base, context_lines + middle_lines_a) + " +" +
+                    hunk_range(base, context_lines + middle_lines_b) + " @@");
+    for (const auto line : before) output.side_line({}, ' ', line);
+    for_each_line(middle_a, [&](std::string_view line) { output.side_line(kRed, '-', line); });
+    for_each_line(middle_b, [&](std::string_view line) { output.side_line(kGreen, '+', line); });
+    for (const auto line : after) output.side_line({}, ' ', line);
+    output.finish();
+    result.cut_lines = output.cut();
+    return;
+  }
+
   std::vector<std::string_view> lines_a = before;
   std::vector<std::string_view> lines_b = before;
   const std::size_t middle_start = before.size();
@@ -327,12 +368,12 @@ void text_diff(const std::string& stream, std::string_view a, std::string_view b
     std::unordered_map<std::string_view, int> ids;
     const auto intern = [&](std::size_t from, std::size_t to,
                             const std::vector<std::string_view>& lines) {
-      std::vector<int> out;
-      out.reserve(to - from);
+      std::vector<int> line_ids;
+      line_ids.reserve(to - from);
       for (std::size_t i = from; i < to; ++i) {
-        out.push_back(ids.emplace(lines[i], static_cast<int>(ids.size())).first->second);
+        line_ids.push_back(ids.emplace(lines[i], static_cast<int>(ids.size())).first->second);
       }
-      return out;
+      return line_ids;
     };
     const std::vector<int> ids_a = intern(middle_start, middle_end_a, lines_a);
     const std::vector<int> ids_b = intern(middle_start, middle_end_b, lines_b);
@@ -362,8 +403,6 @@ void text_diff(const std::string& stream, std::string_view a, std::string_view b
     blocks.push_back(block);
   }
 
-  const std::uint64_t base = prefix_lines - before.size();  // line number of lines_a[0] - 1
-  std::string& out = result.diff;
   append_file_header(out, stream, options);
   DiffOutput output(options, out);
   for (std::size_t first = 0; first < blocks.size();) {

@@ -394,3 +394,31 @@ TEST(Differ, ControlCharactersAreShownNotSent) {
   EXPECT_NE(cmp.diff.find("+\\e[31mfail\\e[0m\\a\\x01\tx\\r\n"), std::string::npos) << cmp.diff;
   EXPECT_EQ(cmp.diff.find('\x1b'), std::string::npos) << "no raw escape reaches the reader";
 }
+
+TEST(Differ, AFloodOfLinesIsStreamedAsOneReplacement) {
+  // A replayed command flooding its output (`yes`): more middle lines than the differ tables
+  // take. The diff is one hunk replacing the recorded lines, counted exactly, and capped.
+  const std::string expected = "hello\nworld\n";
+  std::string actual;
+  const int lines = 3 << 20;
+  actual.reserve(2u * lines);
+  for (int i = 0; i < lines; ++i) actual += "y\n";
+  const auto result = compare_stream("stdout", expected, actual);
+  EXPECT_FALSE(result.same);
+  EXPECT_NE(result.diff.find("@@ -1,2 +1," + std::to_string(lines) + " @@\n-hello\n-world\n+y\n"),
+            std::string::npos)
+      << result.diff.substr(0, 400);
+  EXPECT_EQ(result.cut_lines, static_cast<std::uint64_t>(lines + 3) - 200u);
+  EXPECT_LT(result.diff.size(), 2000u);
+}
+
+TEST(Differ, AFloodAfterCommonLinesKeepsItsContextAndLineNumbers) {
+  std::string expected = numbered_lines(1, 10) + "end\n";
+  std::string actual = numbered_lines(1, 10);
+  for (int i = 0; i < (1 << 20); ++i) actual += "z\n";
+  actual += "end\n";
+  const auto result = compare_stream("stdout", expected, actual, {.max_output_lines = 6});
+  EXPECT_EQ(result.diff.find("@@ -8,4 +8,1048580 @@\n line 8\n line 9\n line 10\n+z\n+z\n"),
+            result.diff.find("@@"))
+      << result.diff;
+}
