@@ -21,6 +21,15 @@ std::optional<Stream> parse_stream(std::string_view name) noexcept {
   return std::nullopt;
 }
 
+std::string_view chunk_order_name(ChunkOrder order) noexcept {
+  switch (order) {
+    case ChunkOrder::Read: return "read";
+    case ChunkOrder::Exact: return "exact";
+    case ChunkOrder::Unsequenced: return "unsequenced";
+  }
+  return "unknown";
+}
+
 EventKind event_kind(const TraceEvent& event) noexcept {
   return static_cast<EventKind>(event.index() + 1);
 }
