@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "ctharness/order_shim.hpp"
 #include "ctharness/pytest_activation.hpp"
 #include "ctharness/record_artifacts.hpp"
 #include "ctharness/record_cli.hpp"
@@ -28,13 +29,16 @@ namespace {
 constexpr int kOwnFailure = 125;
 constexpr int kTimedOut = 124;  // as timeout(1)
 
-// --tty: pty or pipes, and which of our descriptors is the user's terminal.
+// --tty: pty or pipes, and which of our descriptors is the user's terminal. --order=exact
+// needs pipes, so auto means pipes then.
 void configure_terminal(ctharness::TtyChoice choice, const ctrecord::StdFdState& std_fds,
                         ctrecord::RecordRequest& request) {
   const auto& tty = std_fds.isatty;
   switch (choice) {
     case ctharness::TtyChoice::Auto:
-      request.tty = tty[0] && tty[1] ? ctrecord::TtyMode::Merged : ctrecord::TtyMode::None;
+      request.tty = tty[0] && tty[1] && request.order != ctrecord::OrderMode::Exact
+                        ? ctrecord::TtyMode::Merged
+                        : ctrecord::TtyMode::None;
       break;
     case ctharness::TtyChoice::Always: request.tty = ctrecord::TtyMode::Merged; break;
     case ctharness::TtyChoice::StdoutOnly: request.tty = ctrecord::TtyMode::StdoutOnly; break;
@@ -86,6 +90,12 @@ int run(int argc, char** argv, const ctrecord::StdFdState& std_fds) {
   }
   request.max_trace_output = options.max_trace_size;
   request.std_fds = std_fds;
+  request.order =
+      ctharness::resolve_record_order(options, std::getenv(ctrecord::kRecordOrderEnvVar));
+  if (request.order == ctrecord::OrderMode::Exact && request.policy.io_capture_enabled) {
+    request.order_shim = ctharness::find_order_shim(std::getenv(ctharness::kOrderShimEnvVar),
+                                                    ctharness::own_executable_dir());
+  }
   configure_terminal(options.tty, std_fds, request);
   if (options.pytest_plugin && request.policy.io_capture_enabled) {
     request.environment = ctharness::pytest_command_environment(options.command);

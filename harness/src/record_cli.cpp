@@ -52,6 +52,14 @@ po::options_description record_options() {
       "line buffering; its stdout and stderr are then one stream). always: a pty even without "
       "a terminal. stdout: stdin and stdout on a pty, stderr on a pipe of its own (streams stay "
       "apart). never: pipes, byte-exact streams")(
+      "order", po::value<std::string>()->value_name("MODE"),
+      "how stdout and stderr are ordered against each other in the trace. read (default): in "
+      "the order ctest-record read them, so chunks written microseconds apart can be swapped. "
+      "exact: in the order they were written, with the writing process and thread: the "
+      "command and its children load a small shim (LD_PRELOAD, libctrecord_order.so) that "
+      "announces each write; output written without it (static binaries, raw syscalls, a "
+      "cleared LD_PRELOAD) is kept, flagged unsequenced. exact needs pipes (with --tty=auto "
+      "they are used; always and stdout are refused). Overrides CTEST_RECORD_ORDER")(
       "record-env", po::value<std::string>()->value_name("MODE"),
       "how the trace records the environment: safe (default: every variable, values of "
       "secret-looking names such as *TOKEN*, *SECRET*, *PASSWORD*, *KEY* left out), all (every "
@@ -87,6 +95,11 @@ std::string record_help_text() {
          "Environment:\n"
          "  CTEST_CAPTURE_IO=0|1   default for --capture-io/--no-capture-io\n"
          "  CTEST_RECORD_ENV=safe|all|none  default for --record-env\n"
+         "  CTEST_RECORD_ORDER=read|exact  default for --order\n"
+         "  CTEST_RECORD_SHIM=PATH the --order=exact shim (default: libctrecord_order.so next to\n"
+         "                         ctest-record: ../recorder/ in a build tree, "
+         "../lib/ctest-record/\n"
+         "                         installed)\n"
          "  CTEST_TRACE_DIR=DIR    folder for default trace paths (default ./ctest-traces)\n"
          "  CTEST_RECORD_PYTHONPATH=DIR  folder holding the ctest_record Python package (for the\n"
          "                         pytest plugin; default: the installed or source-tree copy)\n"
@@ -194,6 +207,13 @@ RecordCliOptions parse_record_args(int argc, const char* const* argv) {
       throw ctrecord::UsageError("--tty takes auto, always, stdout or never, not '" + mode + "'");
     }
   }
+  if (vm.count("order")) {
+    const std::string mode = vm["order"].as<std::string>();
+    options.order = ctrecord::parse_order_mode(mode);
+    if (!options.order) {
+      throw ctrecord::UsageError("--order takes read or exact, not '" + mode + "'");
+    }
+  }
   if (vm.count("record-env")) {
     const std::string mode = vm["record-env"].as<std::string>();
     options.record_env = ctrecord::parse_env_recording(mode);
@@ -215,6 +235,21 @@ RecordCliOptions parse_record_args(int argc, const char* const* argv) {
     throw ctrecord::UsageError("no command given: ctest-record [OPTIONS] [--] COMMAND [ARGS...]");
   }
   return options;
+}
+
+ctrecord::OrderMode resolve_record_order(const RecordCliOptions& options, const char* env_value) {
+  const ctrecord::OrderMode mode = ctrecord::resolve_order_mode(env_value, options.order);
+  if (mode != ctrecord::OrderMode::Exact) return mode;
+  if (options.tty == TtyChoice::Always || options.tty == TtyChoice::StdoutOnly) {
+    const std::string from =
+        options.order ? "--order=exact" : std::string(ctrecord::kRecordOrderEnvVar) + "=exact";
+    throw ctrecord::UsageError(
+        from + " needs pipes for stdout and stderr, and --tty=" +
+        (options.tty == TtyChoice::Always ? "always" : "stdout") +
+        " puts the command on a terminal: drop --tty (auto uses pipes with exact order) or give "
+        "--tty=never, or use --order=read");
+  }
+  return mode;
 }
 
 std::uint64_t parse_byte_size(const std::string& text, const std::string& flag) {

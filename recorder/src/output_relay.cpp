@@ -42,7 +42,11 @@ std::size_t OutputRelay::read_once(std::size_t limit) {
     chunk.producer = producer_;
     // Into the trace first: a mirror write can block on a stalled console, and bytes the
     // recorder has taken from the pipe must not depend on the console to be kept.
-    sink_.on_chunk(std::move(chunk));
+    if (route_ != nullptr) {
+      route_->on_chunk(std::move(chunk));
+    } else {
+      sink_.on_chunk(std::move(chunk));
+    }
     if (!mirror(bytes)) {
       // The console reader is gone. Close our read end so the command's next write fails
       // with SIGPIPE/EPIPE, exactly as it would without the recorder.
@@ -100,7 +104,11 @@ bool OutputRelay::mirror(std::string_view bytes) {
 void OutputRelay::close(const std::string& reason) {
   if (!pipe_) return;
   pipe_.reset();
-  sink_.on_stream_closed(stream_, reason);
+  if (route_ != nullptr) {
+    route_->on_stream_closed(stream_, reason);
+  } else {
+    sink_.on_stream_closed(stream_, reason);
+  }
 }
 
 }  // namespace ctrecord

@@ -20,6 +20,9 @@
 #include "ctrecord/file_stdin.hpp"
 #include "ctrecord/io_event_sink.hpp"
 #include "ctrecord/log.hpp"
+#include "ctrecord/order_preload.hpp"
+#include "ctrecord/order_protocol.hpp"
+#include "ctrecord/ordered_output.hpp"
 #include "ctrecord/pipes.hpp"
 #include "ctrecord/process_tree.hpp"
 #include "ctrecord/pseudo_terminal.hpp"
@@ -42,6 +45,11 @@ namespace {
 constexpr int kStatusUnknown = 125;
 // How long SIGKILLed descendants may take to disappear before they are reported as left.
 constexpr std::chrono::milliseconds kKillLimit{2000};
+// --order=exact: how soon to look again while the ledger holds bytes (a Pending write may
+// finish without any byte arriving to wake us), and at most how long between two looks at
+// the ring while the command runs (writes that fail leave slots but no bytes).
+constexpr int kOrderHoldPollMs = 2;
+constexpr int kOrderRingPollMs = 100;
 
 std::uint64_t timeval_us(const timeval& tv) {
   return static_cast<std::uint64_t>(tv.tv_sec) * 1000000u + static_cast<std::uint64_t>(tv.tv_usec);
@@ -92,19 +100,12 @@ ExitEvent make_exit_event(int wait_status, const rusage& usage, std::uint64_t ex
   return exit;
 }
 
-// The command's environment with `name` set to `value` (replacing any inherited value).
-std::vector<std::string> with_variable(const std::optional<std::vector<std::string>>& base,
-                                       const std::string& name, const std::string& value) {
-  std::vector<std::string> env;
-  if (base) {
-    env = *base;
-  } else {
-    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-  }
+// `env` ("NAME=VALUE" entries) with `name` set to `value` (replacing any earlier value).
+void set_variable(std::vector<std::string>& env, const std::string& name,
+                  const std::string& value) {
   const std::string prefix = name + "=";
   std::erase_if(env, [&](const std::string& entry) { return entry.starts_with(prefix); });
   env.push_back(prefix + value);
-  return env;
 }
 
 // An environment as "NAME=VALUE" entries (null: ours).
@@ -167,11 +168,16 @@ class SpawnCapture {
     spec.own_process_group = request_.own_process_group;
     if (request_.environment) spec.environment = &*request_.environment;
     if (request_.cwd) spec.cwd = *request_.cwd;
-    std::vector<std::string> control_env;
+    // The command's environment once we add to it: the request's (or ours) changed.
+    std::optional<std::vector<std::string>> child_env;
+    const auto set_child_variable = [&](const std::string& variable, const std::string& value) {
+      if (!child_env) child_env = environment_entries(spec.environment);
+      set_variable(*child_env, variable, value);
+      spec.environment = &*child_env;
+    };
     if (request_.control_channel && request_.policy.io_capture_enabled) {
       control_.emplace();
-      control_env = with_variable(request_.environment, control::kEnvVar, control_->env_value());
-      spec.environment = &control_env;
+      set_child_variable(control::kEnvVar, control_->env_value());
       spec.inherit_fds.push_back(control_->child_end());
     }
     Pipe out_pipe, err_pipe, in_pipe;
@@ -179,6 +185,12 @@ class SpawnCapture {
     std::optional<FileStdin> file_stdin;
     const bool capture = request_.policy.io_capture_enabled;
     const TtyMode tty = capture ? request_.tty : TtyMode::None;
+    const bool exact = capture && request_.order == OrderMode::Exact;
+    if (exact && tty != TtyMode::None) {
+      throw UsageError(
+          "--order=exact needs pipes for stdout and stderr, not a terminal: use "
+          "--tty=never (or auto), or --order=read");
+    }
     for (int i = 0; i < 3; ++i) {
       spec.stdio[static_cast<std::size_t>(i)] =
           request_.std_fds.was_closed[static_cast<std::size_t>(i)] ? kCloseInChild : i;
@@ -200,6 +212,14 @@ class SpawnCapture {
       err_pipe = make_pipe();
       spec.stdio[1] = out_pipe.write.get();
       spec.stdio[2] = err_pipe.write.get();
+      if (exact) {
+        const std::string preload =
+            preload_with(variable_of(spec.environment, "LD_PRELOAD"), request_.order_shim);
+        order_.emplace(out_pipe.write.get(), err_pipe.write.get(), sink_);
+        spec.inherit_fds.push_back(order_->channel().child_fd());
+        set_child_variable("LD_PRELOAD", preload);
+        set_child_variable(order::kEnvVar, order_->channel().env_value());
+      }
       switch (stdin_mode) {
         case StdinMode::Forwarded:
         case StdinMode::Replayed:
@@ -261,6 +281,13 @@ class SpawnCapture {
                                       "); the trace holds metadata and the exit status only");
     }
     note_env_recording();
+    if (exact) {
+      sink_.post(NoteEvent{sink_.clock().now_ns(), NoteLevel::Info,
+                           "order: exact (LD_PRELOAD " + request_.order_shim + ")"});
+    } else if (request_.order == OrderMode::Exact) {
+      sink_.note(NoteLevel::Info, "--order=exact has no effect: I/O capture is off (" +
+                                      request_.policy.io_capture_source + ")");
+    }
     if (capture && request_.mask_output) start_masking(spec.environment);
 
     // The child has its ends now; keep only ours.
@@ -283,6 +310,7 @@ class SpawnCapture {
           OutputRelay(Stream::Stdout, std::move(out_pipe.read), mirror_out ? 1 : -1, sink_, pid));
       relays_.add_output(
           OutputRelay(Stream::Stderr, std::move(err_pipe.read), mirror_err ? 2 : -1, sink_, pid));
+      if (order_) relays_.route_outputs(&*order_);
       if (stdin_mode == StdinMode::Forwarded) {
         relays_.set_stdin(StdinRelay(0, std::move(in_pipe.write), sink_));
       }
@@ -300,9 +328,11 @@ class SpawnCapture {
     try {
       loop();
       if (keyboard_) keyboard_->restore();
+      if (order_) order_->finish();
     } catch (const std::exception& e) {
       if (keyboard_) keyboard_->restore();
       abandon_child(e.what());
+      finish_order_after_failure();
       sink_.post(make_exit_event(wait_status_, usage_, exit_ns_, spawn_ns));
       throw;
     }
@@ -340,6 +370,16 @@ class SpawnCapture {
   }
 
  private:
+  // The loop failed: what the ledger holds still goes into the trace, if it can.
+  void finish_order_after_failure() noexcept {
+    if (!order_) return;
+    try {
+      order_->finish();
+    } catch (const std::exception& e) {
+      log::error("exact order: cannot record the output still held: {}", e.what());
+    }
+  }
+
   // --record-env all/none: the trace says how its environment was recorded (all: on stderr too).
   void note_env_recording() {
     const EnvRecording mode = request_.policy.env_recording;
@@ -476,6 +516,12 @@ class SpawnCapture {
         }
         timeout_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
       }
+      if (order_) {
+        const int look = order_->holding() ? kOrderHoldPollMs
+                         : child_running_  ? kOrderRingPollMs
+                                           : -1;
+        if (look >= 0) timeout_ms = timeout_ms < 0 ? look : std::min(timeout_ms, look);
+      }
       fds.clear();
       fds.push_back({signals_.sigchld_fd(), POLLIN, 0});
       fds.push_back({signals_.wake_fd(), POLLIN, 0});
@@ -503,6 +549,7 @@ class SpawnCapture {
         }
       }
       relays_.dispatch(fds);
+      if (order_) order_->step();  // after the reads: their slots are in the ring by now
       if (request_.max_output && !output_limit_hit_ &&
           sink_.output_bytes() > *request_.max_output) {
         kill_on_output_limit();
@@ -657,9 +704,16 @@ class SpawnCapture {
   const RecordRequest& request_;
   IoEventSink& sink_;
   SignalRouting& signals_;
+  // --order=exact. Declared before the relays, which point to it (route_outputs), so it
+  // outlives them.
+  std::optional<OrderedOutput> order_;
   RelaySet relays_;
   std::optional<ControlServer> control_;
-  ControlEventRecorder control_events_{sink_, [this] { relays_.drain_present(); }};
+  // A test event comes after everything its test wrote: read it, then emit what is in order.
+  ControlEventRecorder control_events_{sink_, [this] {
+                                         relays_.drain_present();
+                                         if (order_) order_->step();
+                                       }};
   pid_t child_ = -1;
   bool child_running_ = true;
   int wait_status_ = 0;

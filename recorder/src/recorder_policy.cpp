@@ -62,4 +62,26 @@ EnvRecording resolve_env_recording(const char* env_value, std::optional<EnvRecor
   return *parsed;
 }
 
+std::optional<OrderMode> parse_order_mode(std::string_view text) {
+  if (text == "read") return OrderMode::Read;
+  if (text == "exact") return OrderMode::Exact;
+  return std::nullopt;
+}
+
+std::string_view order_mode_name(OrderMode mode) noexcept {
+  return mode == OrderMode::Exact ? "exact" : "read";
+}
+
+OrderMode resolve_order_mode(const char* env_value, std::optional<OrderMode> flag) {
+  if (flag) return *flag;
+  if (env_value == nullptr || *env_value == '\0') return OrderMode::Read;
+  const auto parsed = parse_order_mode(env_value);
+  if (!parsed) {
+    throw UsageError(std::string("bad value '") + env_value + "' for " + kRecordOrderEnvVar +
+                     ": use read (the order ctest-record reads stdout and stderr in) or exact "
+                     "(the order they were written in)");
+  }
+  return *parsed;
+}
+
 }  // namespace ctrecord

@@ -45,6 +45,10 @@ void RelaySet::close_outputs(const std::string& reason) {
   for (auto& relay : outputs_) relay.close(reason);
 }
 
+void RelaySet::route_outputs(ChunkRoute* route) {
+  for (auto& relay : outputs_) relay.set_route(route);
+}
+
 void RelaySet::stop_stdin(const std::string& reason) {
   if (stdin_) stdin_->stop(reason);
 }

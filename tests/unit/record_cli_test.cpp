@@ -123,3 +123,47 @@ TEST(RecordCli, KeepNeedsADefaultPathAndAtLeastOne) {
     EXPECT_NE(std::string(e.what()).find("drop -o"), std::string::npos) << e.what();
   }
 }
+
+TEST(RecordCli, OrderFlagAndItsEnvironmentDefault) {
+  using ctrecord::OrderMode;
+  EXPECT_FALSE(parse({"true"}).order);
+  EXPECT_EQ(*parse({"--order=exact", "true"}).order, OrderMode::Exact);
+  EXPECT_EQ(*parse({"--order", "read", "true"}).order, OrderMode::Read);
+  EXPECT_THROW(parse({"--order", "sorted", "true"}), ctrecord::UsageError);
+  EXPECT_EQ(ctharness::resolve_record_order(parse({"true"}), nullptr), OrderMode::Read);
+  EXPECT_EQ(ctharness::resolve_record_order(parse({"true"}), "exact"), OrderMode::Exact);
+  EXPECT_EQ(ctharness::resolve_record_order(parse({"--order=read", "true"}), "exact"),
+            OrderMode::Read);
+  // Exact with --tty=auto or never: pipes, fine.
+  EXPECT_EQ(ctharness::resolve_record_order(parse({"--order=exact", "--tty=auto", "true"}), ""),
+            OrderMode::Exact);
+  EXPECT_EQ(ctharness::resolve_record_order(parse({"--order=exact", "--tty=never", "true"}), ""),
+            OrderMode::Exact);
+}
+
+TEST(RecordCli, ExactOrderOnATerminalIsAUsageErrorNamingTheFix) {
+  for (const char* tty : {"--tty=always", "--tty=stdout"}) {
+    for (const bool from_env : {false, true}) {
+      const auto options = from_env ? parse({tty, "true"}) : parse({"--order=exact", tty, "true"});
+      try {
+        ctharness::resolve_record_order(options, from_env ? "exact" : nullptr);
+        FAIL() << tty << " accepted";
+      } catch (const ctrecord::UsageError& e) {
+        const std::string text = e.what();
+        EXPECT_NE(text.find(from_env ? "CTEST_RECORD_ORDER=exact" : "--order=exact"),
+                  std::string::npos)
+            << text;
+        EXPECT_NE(text.find(std::string(tty)), std::string::npos) << text;
+        EXPECT_NE(text.find("--tty=never"), std::string::npos) << text;
+        EXPECT_NE(text.find("--order=read"), std::string::npos) << text;
+      }
+    }
+  }
+}
+
+TEST(RecordCli, HelpDescribesOrderAndItsVariables) {
+  const std::string help = ctharness::record_help_text();
+  EXPECT_NE(help.find("--order MODE"), std::string::npos);
+  EXPECT_NE(help.find("CTEST_RECORD_ORDER=read|exact"), std::string::npos);
+  EXPECT_NE(help.find("CTEST_RECORD_SHIM=PATH"), std::string::npos);
+}

@@ -61,3 +61,27 @@ TEST(RecorderPolicy, RecordEnvDefaultEnvironmentAndFlag) {
     EXPECT_NE(std::string(e.what()).find("CTEST_RECORD_ENV"), std::string::npos) << e.what();
   }
 }
+
+TEST(RecorderPolicy, OrderDefaultEnvironmentAndFlag) {
+  using ctrecord::OrderMode;
+  using ctrecord::resolve_order_mode;
+  EXPECT_EQ(resolve_order_mode(nullptr, std::nullopt), OrderMode::Read);
+  EXPECT_EQ(resolve_order_mode("", std::nullopt), OrderMode::Read);
+  EXPECT_EQ(resolve_order_mode("exact", std::nullopt), OrderMode::Exact);
+  EXPECT_EQ(resolve_order_mode("exact", OrderMode::Read), OrderMode::Read);  // the flag wins
+  EXPECT_EQ(resolve_order_mode("read", OrderMode::Exact), OrderMode::Exact);
+  // A flag wins even over a bad value: the variable is never looked at then.
+  EXPECT_EQ(resolve_order_mode("sorted", OrderMode::Exact), OrderMode::Exact);
+  try {
+    resolve_order_mode("sorted", std::nullopt);
+    FAIL() << "no error";
+  } catch (const UsageError& e) {
+    const std::string text = e.what();
+    EXPECT_NE(text.find("CTEST_RECORD_ORDER"), std::string::npos) << text;
+    EXPECT_NE(text.find("'sorted'"), std::string::npos) << text;
+    EXPECT_NE(text.find("exact"), std::string::npos) << text;
+  }
+  EXPECT_EQ(ctrecord::order_mode_name(OrderMode::Exact), "exact");
+  EXPECT_EQ(ctrecord::order_mode_name(OrderMode::Read), "read");
+  EXPECT_EQ(ctrecord::parse_order_mode("Exact"), std::nullopt);
+}

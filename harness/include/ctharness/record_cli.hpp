@@ -30,6 +30,7 @@ struct RecordCliOptions {
   std::optional<unsigned> keep;                 // --keep N default-named traces
   bool pytest_plugin = true;                    // activate the pytest plugin (--no-pytest-plugin)
   TtyChoice tty = TtyChoice::Auto;
+  std::optional<ctrecord::OrderMode> order;          // --order (else CTEST_RECORD_ORDER)
   std::optional<ctrecord::EnvRecording> record_env;  // --record-env (else CTEST_RECORD_ENV)
   bool mask_output = true;                           // --no-redact turns it off
   std::vector<std::string> redact;                   // --redact REGEX, in order
@@ -42,6 +43,10 @@ struct RecordCliOptions {
 // Parses argv (including the program name). Throws ctrecord::UsageError naming the bad word.
 RecordCliOptions parse_record_args(int argc, const char* const* argv);
 std::string record_help_text();
+
+// --order, else CTEST_RECORD_ORDER (`env_value`; null or empty: unset), else read. Exact needs
+// pipes: with --tty=always or --tty=stdout it is a UsageError naming the fix.
+ctrecord::OrderMode resolve_record_order(const RecordCliOptions& options, const char* env_value);
 
 // "100M" -> 104857600: a number of bytes with an optional K, M or G suffix (powers of 1024).
 // Throws ctrecord::UsageError naming `flag`.

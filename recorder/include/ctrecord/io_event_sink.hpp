@@ -3,6 +3,10 @@
 // TraceWriterHost. Notes are also logged, so the console and the trace say the same thing.
 // With masking on, chunks are masked first (output_masker.hpp): bytes that could still become
 // a secret wait for their stream's next chunk, and are written before any other event.
+// --order=exact hands its chunks in sequence order (on_ordered_chunk): there a held tail also
+// goes out before a chunk of the other output stream or of another writer, so the merged
+// order of stdout and stderr stays the one the chunks came in (a secret a program splits
+// between two writes with a write to the other stream in between is then not masked).
 #pragma once
 
 #include <array>
@@ -26,8 +30,14 @@ class IoEventSink {
   IoEventSink(TraceWriterHost& host, const RecordingClock& clock) : host_(host), clock_(clock) {}
 
   void on_chunk(IoChunk chunk);  // thread-safe; stamps the current context if none is set
+  // A stdout/stderr chunk from --order=exact's ledger (order_ledger.hpp), in sequence order.
+  // Its context was stamped when it was read (context()), empty meaning none. With masking,
+  // a held-back tail that this chunk does not continue (another stream, another writer or
+  // context, not the next write of the same thread) is written first, as a chunk of its own.
+  void on_ordered_chunk(IoChunk chunk);
   // The context stamped on chunks from now on ("" for none).
   void set_context(std::string context);
+  std::string context() const;
   void on_stream_closed(Stream stream, std::string reason);
   void note(NoteLevel level, std::string text);  // logs it and records it
   // Anything else (start, exit). With an output limit, an ExitEvent first writes the cut notes
@@ -51,7 +61,10 @@ class IoEventSink {
   const RecordingClock& clock() const noexcept { return clock_; }
 
  private:
-  void record(IoChunk chunk);
+  // `stamped`: the chunk's context is final, even when empty.
+  void record(IoChunk chunk, bool stamped = false);
+  void mask_and_record(IoChunk chunk, bool stamped);  // with mask_mutex_ held, masking on
+  void flush_stream(std::size_t index);               // with mask_mutex_ held, masking on
 
   TraceWriterHost& host_;
   const RecordingClock& clock_;
@@ -63,8 +76,11 @@ class IoEventSink {
   struct Masking {
     std::shared_ptr<const MaskRules> rules;
     std::array<std::optional<StreamMasker>, 3> streams;
-    std::array<IoChunk, 3> last;  // stream, time, producer and context of each held tail
-    MaskCounts captured;          // in captured sections
+    // Stream, time, producer, context and order fields of each held tail (an ordered chunk's
+    // held tail lies within the writes [seq, seq + writes) of its last chunk).
+    std::array<IoChunk, 3> last;
+    std::array<bool, 3> stamped{};  // whether last[i] came through on_ordered_chunk
+    MaskCounts captured;            // in captured sections
   };
   mutable std::mutex mask_mutex_;  // taken before context_mutex_, never after
   std::optional<Masking> masking_;

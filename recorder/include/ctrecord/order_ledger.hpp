@@ -93,6 +93,7 @@ class OrderLedger {
   // consumer stopped early for slot_room()). Until it is, bytes of a stream without an
   // outstanding slot wait instead of becoming Unsequenced.
   void set_caught_up(bool caught_up) noexcept { caught_up_ = caught_up; }
+  bool caught_up() const noexcept { return caught_up_; }
 
   // Bytes read from stdout or stderr (stream, bytes, t_ns, producer and context as read).
   void add_chunk(IoChunk chunk);

@@ -3,6 +3,8 @@
 // descriptor as it arrives (console stays live) after it was handed to the IoEventSink. When the
 // console is gone (EPIPE) the relay closes the pipe, so the writer gets SIGPIPE/EPIPE just as
 // it would without the recorder. Driven by a poll loop; owns its pipe end (or a pty master).
+// With a ChunkRoute set (--order=exact), chunks and the stream's end go there instead of the
+// sink.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ctrecord/chunk_route.hpp"
 #include "ctrecord/io_event_sink.hpp"
 #include "ctrecord/unique_fd.hpp"
 
@@ -37,6 +40,8 @@ class OutputRelay {
   void close(const std::string& reason);
   // For a pty master: EIO (every slave descriptor closed) is the end of the stream.
   void treat_eio_as_eof() noexcept { eio_is_eof_ = true; }
+  // Chunks and the end of the stream go to `route` (not owned; null: the sink) from now on.
+  void set_route(ChunkRoute* route) noexcept { route_ = route; }
 
  private:
   // One read of at most `limit` bytes; returns the bytes taken (0 at EOF, EAGAIN or error).
@@ -50,6 +55,7 @@ class OutputRelay {
   bool mirror_failed_ = false;
   bool eio_is_eof_ = false;
   IoEventSink& sink_;
+  ChunkRoute* route_ = nullptr;
   std::uint64_t producer_;
   std::vector<char> buffer_;
 };

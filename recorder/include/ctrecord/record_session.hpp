@@ -76,6 +76,13 @@ struct RecordRequest {
   int size_source_fd = -1;  // a terminal whose size the pty copies, at start and on SIGWINCH
   std::optional<WindowSize> window_size;  // a fixed size (replay); else size_source_fd's or 24x80
   std::vector<ScheduledResize> resizes;   // replay: the recorded size changes, in order
+  // --order=exact (only with I/O captured on pipes: tty None): the command loads `order_shim`
+  // (an absolute path, libctrecord_order.so) through LD_PRELOAD, its writes to stdout and
+  // stderr are announced in shared memory (CTEST_RECORD_SEQUENCER), and the trace gets the
+  // stdout and stderr chunks in the order they were written (ordered_output.hpp).
+  OrderMode order = OrderMode::Read;
+  std::string order_shim;
+
   // Whether the stdin being forwarded or fed comes from a terminal (nullopt: isatty(0)). When
   // it does not, its end is passed on as the pty's end-of-file character.
   std::optional<bool> stdin_is_terminal;

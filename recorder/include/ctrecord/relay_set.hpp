@@ -30,6 +30,7 @@ class RelaySet {
   void drain_present();  // take exactly what the pipes hold now (bounded)
   void close_outputs(const std::string& reason);
   void stop_stdin(const std::string& reason);
+  void route_outputs(ChunkRoute* route);  // every output relay's chunks go there (exact order)
   StdinRelay* stdin_relay() { return stdin_ ? &*stdin_ : nullptr; }
 
  private:
