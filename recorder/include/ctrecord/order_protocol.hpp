@@ -39,9 +39,9 @@ struct Slot {
   int32_t pid;
   int32_t tid;
   uint32_t reserved2;
-  uint64_t seq;        // ring position + 1: 1, 2, 3, ... across every process of the run
-  uint64_t requested;  // bytes the writer asked for (sum of the iovecs for writev)
-  int64_t result;      // Done: bytes written (>= 0) or -errno
+  uint64_t seq;           // ring position + 1: 1, 2, 3, ... across every process of the run
+  uint64_t requested;     // bytes the writer asked for (sum of the iovecs for writev)
+  int64_t result;         // Done: bytes written (>= 0) or -errno
   char head[kHeadBytes];  // first bytes of the write, so the recorder can check attribution
 };
 static_assert(sizeof(Slot) == 72);
