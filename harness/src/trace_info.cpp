@@ -1,5 +1,6 @@
-// `ctest-trace info [--json] TRACE`: what was recorded, how it ended and whether the trace is
-// complete, as aligned "key: value" lines for humans or as one JSON object.
+// `ctest-trace info [--json] TRACE`: what was recorded, how it ended, the order of its output
+// and whether the trace is complete, as aligned "key: value" lines for humans or as one JSON
+// object.
 #include <fmt/format.h>
 
 #include <string>
@@ -60,6 +61,7 @@ std::string info_json(const TraceSummary& s) {
   write_end_json(json, s);
   write_terminal_json(json, s);
   write_streams_json(json, s);
+  write_order_json(json, s);
   if (!s.tests.empty()) write_tests_json(json, s.tests);
   write_notes_json(json, s);
   json.end_object();
@@ -120,6 +122,7 @@ std::string info_text(const TraceSummary& s) {
     add(std::string(ctrecord::stream_name(static_cast<ctrecord::Stream>(i))),
         fmt::format("{} bytes in {} chunks", totals.bytes, totals.chunks));
   }
+  if (auto order = order_text(s)) add("order", std::move(*order));
   for (const auto& cut : s.cuts) {
     add("cut",
         fmt::format("{} bytes of {} not recorded, between offsets {} and {} "

@@ -1,6 +1,8 @@
 // JSON encoding of trace events for `ctest-trace events` and `info --json`. Strings taken from
 // the trace are written with bytes_value (a JSON string when valid UTF-8, else
-// {"base64":...}); an io chunk's payload is "text" or "base64", never both.
+// {"base64":...}); an io chunk's payload is "text" or "base64", never both, and its order
+// fields ("order", and "seq", "writes", "tid" for an exact chunk) appear only in an exact-order
+// trace.
 #include "ctharness/trace_json.hpp"
 
 #include <string_view>
@@ -31,6 +33,16 @@ void write_fields(JsonWriter& json, const ctrecord::IoChunk& chunk) {
   json.key("stream").value(name_of(chunk.stream));
   json.key("t_ns").value(chunk.t_ns);
   json.key("producer").value(chunk.producer);
+  // Exact-order fields (ctest-record --order=exact) only where the trace has them, so a
+  // read-order trace prints what it always did.
+  if (chunk.order != ctrecord::ChunkOrder::Read) {
+    json.key("order").value(ctrecord::chunk_order_name(chunk.order));
+  }
+  if (chunk.order == ctrecord::ChunkOrder::Exact) {
+    json.key("seq").value(chunk.seq);
+    json.key("writes").value(chunk.writes);
+    json.key("tid").value(chunk.tid);
+  }
   json.key("context").bytes_value(chunk.context);
   json.key("size").value(static_cast<std::uint64_t>(chunk.bytes.size()));
   if (is_valid_utf8(chunk.bytes)) {

@@ -28,6 +28,7 @@ TraceSummary summarize_trace(ctrecord::TraceReader& reader) {
             auto& totals = s.streams[static_cast<std::size_t>(ev.stream)];
             totals.bytes += ev.bytes.size();
             ++totals.chunks;
+            s.order.add(ev);
           } else if constexpr (std::is_same_v<T, ctrecord::NoteEvent>) {
             if (auto cut = ctrecord::parse_cut_note(ev.text)) s.cuts.push_back(*cut);
             s.notes.push_back(std::move(ev));
@@ -139,6 +140,33 @@ void write_end_json(JsonWriter& json, const TraceSummary& summary) {
   } else {
     json.null();
   }
+}
+
+void write_order_json(JsonWriter& json, const TraceSummary& summary) {
+  const auto& o = summary.order;
+  json.key("order").begin_object();
+  json.key("mode").value(o.exact() ? "exact" : "read");
+  json.key("exact_chunks").value(o.exact_chunks);
+  json.key("exact_bytes").value(o.exact_bytes);
+  json.key("writes").value(o.writes);
+  json.key("unsequenced_chunks").value(o.unsequenced_chunks);
+  json.key("unsequenced_bytes").value(o.unsequenced_bytes);
+  json.key("read_chunks").value(o.read_chunks);
+  json.key("read_bytes").value(o.read_bytes);
+  json.key("out_of_sequence").value(o.out_of_sequence);
+  json.end_object();
+}
+
+std::optional<std::string> order_text(const TraceSummary& summary) {
+  if (summary.order.exact()) return ctreplay::describe_order(summary.order);
+  const auto chunks = [&summary](ctrecord::Stream stream) {
+    return summary.streams[static_cast<std::size_t>(stream)].chunks;
+  };
+  if (chunks(ctrecord::Stream::Stdout) == 0 || chunks(ctrecord::Stream::Stderr) == 0) {
+    return std::nullopt;
+  }
+  return "read (stdout and stderr interleaved in the order the recorder read them, not "
+         "necessarily the order they were written)";
 }
 
 void write_terminal_json(JsonWriter& json, const TraceSummary& summary) {

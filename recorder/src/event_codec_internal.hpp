@@ -19,8 +19,9 @@ struct DecodedEvent {
   std::size_t next_pos = 0;         // where the following event starts
 };
 
-// Decodes the event starting at `pos` of `frame` (pos < frame.size()). Throws TraceFormatError
-// with offset `frame_offset` when the event is malformed.
+// Decodes the event starting at `pos` of `frame` (pos < frame.size()): one record, or an io
+// record together with the io_order record right after it. Throws TraceFormatError with offset
+// `frame_offset` when the event is malformed or is an io_order record not after an io record.
 DecodedEvent decode_event_at(std::string_view frame, std::size_t pos, std::uint64_t frame_offset);
 
 }  // namespace ctrecord::detail

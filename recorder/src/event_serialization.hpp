@@ -62,6 +62,32 @@ inline constexpr std::uint8_t kMaxNoteLevel = 2;              // NoteLevel::Erro
 inline constexpr std::uint8_t kMaxTestPhase = 1;              // TestPhase::Finished
 inline constexpr std::uint8_t kMaxTerminalChange = 1;         // TerminalChange::Resized
 
+// The body of an io_order record (EventKind::IoOrder): the exact-order fields of the IoChunk
+// whose io record comes right before it. `order` is never Read on disk (a read-order chunk has
+// no io_order record), so only 1 (exact) and 2 (unsequenced) decode.
+struct IoOrderRecord {
+  ChunkOrder order = ChunkOrder::Exact;
+  std::uint64_t seq = 0;
+  std::uint64_t writes = 0;
+  std::uint64_t tid = 0;
+};
+
+// IoOrderRecord::order: one byte, 1 or 2.
+struct OrderField {
+  ChunkOrder& value;
+
+  void save(LeOutputArchive& ar) const { ar(static_cast<std::uint8_t>(value)); }
+  void load(BoundedInputArchive& ar) {
+    std::uint8_t raw = 0;
+    ar(raw);
+    if (raw != static_cast<std::uint8_t>(ChunkOrder::Exact) &&
+        raw != static_cast<std::uint8_t>(ChunkOrder::Unsequenced)) {
+      ar.fail("invalid order value " + std::to_string(raw) + " (1 exact, 2 unsequenced)");
+    }
+    value = static_cast<ChunkOrder>(raw);
+  }
+};
+
 template <typename Archive>
 void serialize(Archive& ar, EnvVar& var) {
   ar(var.name, var.value, var.redacted);
@@ -79,6 +105,11 @@ template <typename Archive>
 void serialize(Archive& ar, IoChunk& chunk) {
   ar(EnumField<Stream>{chunk.stream, kMaxStream}, chunk.t_ns, chunk.bytes, chunk.producer,
      chunk.context);
+}
+
+template <typename Archive>
+void serialize(Archive& ar, IoOrderRecord& record) {
+  ar(OrderField{record.order}, record.seq, record.writes, record.tid);
 }
 
 template <typename Archive>

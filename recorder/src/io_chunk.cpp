@@ -1,6 +1,9 @@
 // Stream names and event kind helpers shared by the writer, reader and CLIs.
 #include "ctrecord/io_chunk.hpp"
 
+#include <cstddef>
+#include <variant>
+
 #include "ctrecord/trace_events.hpp"
 
 namespace ctrecord {
@@ -30,6 +33,9 @@ std::string_view chunk_order_name(ChunkOrder order) noexcept {
   return "unknown";
 }
 
+static_assert(std::variant_size_v<TraceEvent> == static_cast<std::size_t>(EventKind::Terminal),
+              "a new TraceEvent alternative must skip kind 10 (io_order): update event_kind()");
+
 EventKind event_kind(const TraceEvent& event) noexcept {
   return static_cast<EventKind>(event.index() + 1);
 }
@@ -45,6 +51,7 @@ const char* event_kind_name(EventKind kind) noexcept {
     case EventKind::Test: return "test";
     case EventKind::Captured: return "captured";
     case EventKind::Terminal: return "terminal";
+    case EventKind::IoOrder: return "io_order";
   }
   return "unknown";
 }

@@ -31,7 +31,8 @@ namespace ctrecord {
 namespace {
 
 // IoChunks larger than this are split into several consecutive chunks (same stream, time,
-// producer and context) so that no event body comes near trace_format::kMaxEventBytes.
+// producer, context and order fields; of an exact-order chunk, only the first part counts its
+// `writes`, the others have 0) so that no event body comes near trace_format::kMaxEventBytes.
 constexpr std::size_t kMaxIoPayloadPerEvent = 8u << 20;
 
 using PendingFrame = EncodedFrame;
@@ -164,6 +165,10 @@ void TraceFileWriter::append(const TraceEvent& event) {
     part.t_ns = chunk->t_ns;
     part.producer = chunk->producer;
     part.context = chunk->context;
+    part.order = chunk->order;
+    part.seq = chunk->seq;
+    part.writes = rest.size() == chunk->bytes.size() ? chunk->writes : 0;
+    part.tid = chunk->tid;
     part.bytes.assign(rest.substr(0, kMaxIoPayloadPerEvent));
     rest.remove_prefix(part.bytes.size());
     impl_->append_one(TraceEvent(std::move(part)));

@@ -64,7 +64,8 @@ LoadedTrace load_trace(const std::string& path) {
       } else {
         output_so_far += chunk->bytes.size();
         trace.output_order.push_back(
-            {chunk->stream, trace.streams[index].size(), chunk->bytes.size()});
+            {chunk->stream, trace.streams[index].size(), chunk->bytes.size(), chunk->order});
+        trace.order.add(*chunk);
       }
       trace.streams[index] += chunk->bytes;
       trace.spans[index].push_back({trace.streams[index].size(), chunk->t_ns});

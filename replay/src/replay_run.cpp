@@ -17,6 +17,7 @@
 #include "ctrecord/record_session.hpp"
 #include "ctrecord/start_metadata.hpp"
 #include "ctrecord/trace_file_writer.hpp"
+#include "ctreplay/merged_view.hpp"
 #include "ctreplay/redact_pattern.hpp"
 
 extern char** environ;
@@ -47,33 +48,6 @@ NormalizerOptions normalizer_options_for(NormalizerOptions options, const Loaded
 }
 
 namespace {
-
-// "[stdout] line" / "[stderr] line" in read order: the interleaving, line by line.
-std::string merged_view(const LoadedTrace& trace, const Normalizer& normalizer, Side side) {
-  std::string out;
-  bool at_line_start = true;
-  Stream last = Stream::Stdin;
-  for (const auto& piece : trace.output_order) {
-    const Stream stream = piece.stream;
-    const std::string bytes = normalizer.apply(
-        trace.streams[static_cast<std::size_t>(stream)].substr(piece.offset, piece.size), side);
-    for (char c : bytes) {
-      if (at_line_start || stream != last) {
-        if (!at_line_start) out += '\n';
-        out += stream == Stream::Stdout ? "[stdout] " : "[stderr] ";
-        at_line_start = false;
-      }
-      last = stream;
-      if (c == '\n') {
-        out += '\n';
-        at_line_start = true;
-      } else {
-        out += c;
-      }
-    }
-  }
-  return out;
-}
 
 std::string make_temp_trace(const std::string& near, ctrecord::UniqueFd& fd) {
   std::string pattern = near + ".replay-XXXXXX";
@@ -266,9 +240,9 @@ TraceVerdict compare_traces(const LoadedTrace& expected, const LoadedTrace& actu
     verdict.streams.push_back(std::move(cmp));
   }
   if (merged) {
-    StreamComparison cmp =
-        compare_stream("merged", merged_view(expected, normalizer, Side::Recorded),
-                       merged_view(actual, normalizer, Side::Current), diff);
+    MergedViews views = merged_views(expected, actual, normalizer);
+    StreamComparison cmp = compare_stream("merged", views.expected, views.actual, diff);
+    for (auto& note : views.notes) verdict.notes.push_back(std::move(note));
     if (!cmp.same && !verdict.first_stream && cmp.first) {
       verdict.first_stream = "merged";
       verdict.first_byte_offset = cmp.first->byte_offset;

@@ -69,9 +69,12 @@ std::optional<std::vector<unsigned char>> entry_kinds(std::string_view payload) 
   return kinds;
 }
 
+// io_order (kind 10) counts as known: in a payload that decodes cleanly every io_order record
+// was attached to the io record before it, and encoding that chunk writes both records again.
 bool is_known_kind(unsigned char kind) {
-  return kind >= static_cast<unsigned char>(ctrecord::EventKind::Start) &&
-         kind <= static_cast<unsigned char>(ctrecord::EventKind::Captured);
+  return (kind >= static_cast<unsigned char>(ctrecord::EventKind::Start) &&
+          kind <= static_cast<unsigned char>(ctrecord::EventKind::Captured)) ||
+         kind == static_cast<unsigned char>(ctrecord::EventKind::IoOrder);
 }
 
 // Every decoded event must encode, and decode back to itself.

@@ -1,8 +1,9 @@
 // Writes the fuzzers' generated seed corpus (docs/reliability.md#fuzzing) with the real
 // writer, so the seeds follow the format as it changes: fuzz_seeds OUT_DIR creates
 //   OUT_DIR/trace_reader_fuzz/   small valid .ctrace files (one frame, a frame per event, a
-//                                test run, an incomplete trace);
-//   OUT_DIR/event_decode_fuzz/   frame payloads of encoded events separated by "CTRFRAME";
+//                                test run, an incomplete trace, an exact-order run);
+//   OUT_DIR/event_decode_fuzz/   frame payloads of encoded events separated by "CTRFRAME"
+//                                (exact-order chunks and a stray io_order record among them);
 //   OUT_DIR/control_protocol_fuzz/  request frames as a test run sends them, replies, an
 //                                endpoint;
 //   OUT_DIR/limits/              inputs at the reader's memory bound, run once each by
@@ -72,6 +73,21 @@ std::vector<TraceEvent> test_run() {
   };
 }
 
+// An exact-order run (ctest-record --order=exact): exact chunks of both streams (one of
+// several writes), an unsequenced one, and stdin, which is always in read order.
+std::vector<TraceEvent> exact_order_run() {
+  return {
+      ctrtest::sample_start(),
+      ctrtest::sample_chunk(Stream::Stdin, "y\n", 5),
+      ctrtest::exact_chunk(Stream::Stdout, "1 out\n", 1, 1, 101),
+      ctrtest::exact_chunk(Stream::Stderr, "2 err\n3 err\n", 2, 2, 102),
+      ctrtest::unsequenced_chunk(Stream::Stdout, "static\n"),
+      ctrtest::exact_chunk(Stream::Stdout, "4 out\n", 4, 1, 101),
+      ctrtest::sample_exit(),
+      ctrtest::sample_end(),
+  };
+}
+
 void trace_seeds(const fs::path& dir) {
   const auto every = ctrtest::every_kind();
   ctrtest::write_trace((dir / "every_kind.ctrace").string(), every);
@@ -81,6 +97,7 @@ void trace_seeds(const fs::path& dir) {
   incomplete.pop_back();  // no End event: a recorder killed mid-run
   ctrtest::write_trace((dir / "incomplete.ctrace").string(), incomplete);
   write(dir / "header_only.ctrace", ctrfuzz::trace_header());
+  ctrtest::write_trace((dir / "exact_order.ctrace").string(), exact_order_run(), 3);
 }
 
 void payload_seeds(const fs::path& dir) {
@@ -98,6 +115,12 @@ void payload_seeds(const fs::path& dir) {
   std::string unknown = encoded({every[1]});
   unknown += std::string("\x63\x03\x00\x00\x00xyz", 8);
   write(dir / "unknown_kind", unknown + encoded({every.back()}));
+  // Exact-order chunks (io + io_order records), and an io_order record without its io record.
+  const auto exact = exact_order_run();
+  write(dir / "exact_order", encoded(exact));
+  const std::string exact_chunk = encoded({exact[2]});
+  const std::string io_order = exact_chunk.substr(exact_chunk.size() - 5 - 25);  // header + body
+  write(dir / "stray_io_order", encoded({exact[0]}) + io_order + encoded({exact.back()}));
 }
 
 void control_seeds(const fs::path& dir) {

@@ -215,6 +215,98 @@ TEST(TraceCliPipes, InfoOfAPipeRecordingHasNoTerminal) {
   EXPECT_FALSE(contains(text.out, "terminal")) << text.out;
 }
 
+// An exact-order recording (ctest-record --order=exact): stdin (always read order), exact
+// stdout and stderr chunks, one of them two writes, and an unsequenced chunk.
+std::vector<ctrecord::TraceEvent> exact_trace_events() {
+  using ctrecord::Stream;
+  return {ctrtest::sample_start(),
+          ctrtest::sample_chunk(Stream::Stdin, "in", 3),
+          ctrtest::exact_chunk(Stream::Stdout, "one\n", 1, 1, 4242),
+          ctrtest::exact_chunk(Stream::Stderr, "two\nthree\n", 2, 2, 4243),
+          ctrtest::unsequenced_chunk(Stream::Stderr, "static\n"),
+          ctrtest::sample_exit(),
+          ctrtest::sample_end()};
+}
+
+TEST(TraceCliOrder, EventsShowTheOrderFieldsOfAnExactTrace) {
+  ctrtest::TempFile trace;
+  ctrtest::write_trace(trace.path(), exact_trace_events());
+  const auto r = run_cli({"events", trace.path()});
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::vector<std::string> lines;
+  for (std::size_t pos = 0, nl = 0; (nl = r.out.find('\n', pos)) != std::string::npos;
+       pos = nl + 1) {
+    lines.push_back(r.out.substr(pos, nl - pos));
+  }
+  ASSERT_EQ(lines.size(), exact_trace_events().size()) << r.out;
+  EXPECT_EQ(lines[1],
+            "{\"kind\":\"io\",\"stream\":\"stdin\",\"t_ns\":3,\"producer\":"
+            "18364758544493064720,\"context\":\"tests/test_x.py::test_y\",\"size\":2,"
+            "\"text\":\"in\"}");
+  EXPECT_EQ(lines[2],
+            "{\"kind\":\"io\",\"stream\":\"stdout\",\"t_ns\":12345,\"producer\":"
+            "18364758544493064720,\"order\":\"exact\",\"seq\":1,\"writes\":1,\"tid\":4242,"
+            "\"context\":\"tests/test_x.py::test_y\",\"size\":4,\"text\":\"one\\n\"}");
+  EXPECT_TRUE(contains(lines[3], "\"order\":\"exact\",\"seq\":2,\"writes\":2,\"tid\":4243,"))
+      << lines[3];
+  EXPECT_EQ(lines[4],
+            "{\"kind\":\"io\",\"stream\":\"stderr\",\"t_ns\":12345,\"producer\":"
+            "18364758544493064720,\"order\":\"unsequenced\",\"context\":"
+            "\"tests/test_x.py::test_y\",\"size\":7,\"text\":\"static\\n\"}");
+  EXPECT_FALSE(contains(r.out, "io_order")) << "io_order is part of its io event, not an event";
+}
+
+TEST(TraceCliOrder, InfoShowsTheOrderOfAnExactTrace) {
+  ctrtest::TempFile trace;
+  auto events = exact_trace_events();
+  const auto text = [&trace] { return run_cli({"info", trace.path()}).out; };
+  ctrtest::write_trace(trace.path(), events);
+  EXPECT_TRUE(contains(text(),
+                       "\norder:      exact (2 chunks in 3 writes; 1 chunk / 7 bytes "
+                       "unsequenced)\n"))
+      << text();
+  const auto json = run_cli({"info", "--json", trace.path()});
+  EXPECT_EQ(json.status, 0) << json.err;
+  EXPECT_TRUE(contains(json.out,
+                       "\"order\":{\"mode\":\"exact\",\"exact_chunks\":2,\"exact_bytes\":14,"
+                       "\"writes\":3,\"unsequenced_chunks\":1,\"unsequenced_bytes\":7,"
+                       "\"read_chunks\":0,\"read_bytes\":0,\"out_of_sequence\":0}"))
+      << json.out;
+
+  // Everything sequenced; then a chunk that comes after a higher sequence number.
+  events.erase(events.begin() + 4);
+  ctrtest::write_trace(trace.path(), events);
+  EXPECT_TRUE(contains(text(), "order:      exact (2 chunks in 3 writes; none unsequenced)\n"))
+      << text();
+  events.insert(events.begin() + 4, ctrtest::exact_chunk(ctrecord::Stream::Stdout, "late\n", 1));
+  ctrtest::write_trace(trace.path(), events);
+  EXPECT_TRUE(contains(text(),
+                       "order:      exact (3 chunks in 4 writes; none unsequenced; 1 "
+                       "chunk OUT OF SEQUENCE)\n"))
+      << text();
+}
+
+TEST(TraceCliOrder, InfoShowsReadOrderOnlyWhereStdoutAndStderrInterleave) {
+  using ctrecord::Stream;
+  ctrtest::TempFile trace;
+  ctrtest::write_trace(trace.path(),
+                       {ctrtest::sample_start(), ctrtest::sample_chunk(Stream::Stdout, "a\n"),
+                        ctrtest::sample_chunk(Stream::Stderr, "b\n"), ctrtest::sample_end()});
+  auto r = run_cli({"info", trace.path()});
+  EXPECT_TRUE(contains(r.out,
+                       "\norder:      read (stdout and stderr interleaved in the order the "
+                       "recorder read them, not necessarily the order they were written)\n"))
+      << r.out;
+  r = run_cli({"info", "--json", trace.path()});
+  EXPECT_TRUE(contains(r.out, "\"order\":{\"mode\":\"read\",\"exact_chunks\":0,")) << r.out;
+  EXPECT_TRUE(contains(r.out, "\"read_chunks\":2,\"read_bytes\":4,")) << r.out;
+
+  // One output stream (every_kind has stderr only): nothing interleaves, no line.
+  ctrtest::write_trace(trace.path(), ctrtest::every_kind());
+  r = run_cli({"info", trace.path()});
+  EXPECT_FALSE(contains(r.out, "\norder:")) << r.out;  // not "recorder:"
+}
+
 TEST_F(TraceCli, DamagedTracePrintsWhatItCanAndNamesTheOffset) {
   std::string bytes = ctrtest::read_file(trace_.path());
   bytes.resize(bytes.size() - 3);

@@ -90,6 +90,29 @@ inline ctrecord::IoChunk sample_chunk(ctrecord::Stream stream, std::string bytes
   return c;
 }
 
+// A chunk of an exact-order recording (ctest-record --order=exact): Exact with its sequence
+// number, write count and thread, or Unsequenced (seq/writes/tid 0).
+inline ctrecord::IoChunk ordered_chunk(ctrecord::Stream stream, std::string bytes,
+                                       ctrecord::ChunkOrder order, std::uint64_t seq = 0,
+                                       std::uint64_t writes = 0, std::uint64_t tid = 0,
+                                       std::uint64_t t_ns = 12345) {
+  ctrecord::IoChunk c = sample_chunk(stream, std::move(bytes), t_ns);
+  c.order = order;
+  c.seq = seq;
+  c.writes = writes;
+  c.tid = tid;
+  return c;
+}
+
+inline ctrecord::IoChunk exact_chunk(ctrecord::Stream stream, std::string bytes, std::uint64_t seq,
+                                     std::uint64_t writes = 1, std::uint64_t tid = 777) {
+  return ordered_chunk(stream, std::move(bytes), ctrecord::ChunkOrder::Exact, seq, writes, tid);
+}
+
+inline ctrecord::IoChunk unsequenced_chunk(ctrecord::Stream stream, std::string bytes) {
+  return ordered_chunk(stream, std::move(bytes), ctrecord::ChunkOrder::Unsequenced);
+}
+
 inline ctrecord::ExitEvent sample_exit() {
   ctrecord::ExitEvent e;
   e.t_ns = 999;

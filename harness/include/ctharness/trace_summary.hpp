@@ -1,7 +1,7 @@
 // TraceSummary: what `ctest-trace info` reports, gathered by reading a whole trace once
 // (start/exit/end records, the terminal of a pty recording and its resizes, per-stream byte and
-// chunk counts from the io events actually read, notes, the tests a framework integration reported
-// with their output sizes, completeness and where reading stopped).
+// chunk counts from the io events actually read, their order (read or exact), notes, the tests a
+// framework integration reported with their output sizes, completeness and where reading stopped).
 #pragma once
 
 #include <array>
@@ -15,6 +15,7 @@
 #include "ctrecord/output_limit.hpp"
 #include "ctrecord/trace_events.hpp"
 #include "ctrecord/trace_reader.hpp"
+#include "ctreplay/order_stats.hpp"
 #include "ctreplay/test_records.hpp"
 
 namespace ctharness {
@@ -39,6 +40,7 @@ struct TraceSummary {
   std::optional<ctrecord::TerminalEvent> terminal;  // the `opened` event of a pty recording
   std::uint64_t resizes = 0;                        // `resized` events
   std::array<StreamTotals, ctrecord::kStreamCount> streams{};
+  ctreplay::OrderStats order;  // where the merged order of stdout and stderr comes from
   std::vector<ctrecord::NoteEvent> notes;
   std::vector<ctrecord::OutputCut> cuts;    // output cut by --max-trace-size (from the notes)
   std::vector<ctreplay::TestRecord> tests;  // sizes only, no bytes; empty: no test events
@@ -62,6 +64,13 @@ void write_notes_json(JsonWriter& json, const TraceSummary& summary);
 // "terminal": null for a pipe recording, else {"mode", "merged", "term", "rows", "cols",
 // "xpixel", "ypixel", "resizes"}.
 void write_terminal_json(JsonWriter& json, const TraceSummary& summary);
+// "order": {"mode": "read"|"exact", "exact_chunks", "exact_bytes", "writes",
+// "unsequenced_chunks", "unsequenced_bytes", "read_chunks", "read_bytes", "out_of_sequence"}
+// (stdout and stderr chunks; mode "exact" when any carries exact-order fields).
+void write_order_json(JsonWriter& json, const TraceSummary& summary);
+// The `order:` line of `ctest-trace info`, or nothing when it says nothing worth a line (a
+// read-order trace whose output is in one stream or none).
+std::optional<std::string> order_text(const TraceSummary& summary);
 
 // Text lines for `ctest-trace info`: {"tests", "3 (2 passed, 1 failed)"}, then one
 // {"test", "passed   0.012 s  ID  (stdout 10 B, stderr 0 B, captured 12 B)"} per test.

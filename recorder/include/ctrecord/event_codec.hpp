@@ -12,11 +12,13 @@
 
 namespace ctrecord {
 
-// Appends the encoding of `event` to `out`.
+// Appends the encoding of `event` to `out`: one record, or two for an IoChunk whose order is
+// not ChunkOrder::Read (its io record, then an io_order record).
 void encode_event(const TraceEvent& event, std::string& out);
 
 // Decodes every event in `frame` (the uncompressed payload of one zstd frame) and hands each
-// to `sink`. Unknown event kinds are skipped (forward compatibility). Throws
+// to `sink`. Unknown event kinds are skipped (forward compatibility); an io_order record is
+// attached to the io record right before it (anywhere else it is an error). Throws
 // TraceFormatError with offsets relative to `frame_offset` (the frame's offset in the file)
 // when the payload is malformed.
 void decode_events(std::string_view frame, std::uint64_t frame_offset,

@@ -152,8 +152,14 @@ enum class EventKind : std::uint8_t {
   Test = 7,
   Captured = 8,
   Terminal = 9,
+  // Not an event of its own: the exact-order fields (IoChunk::order, seq, writes, tid) of the
+  // io record right before it, in the same frame; decoding attaches them to that IoChunk. Only
+  // written for a chunk whose order is not ChunkOrder::Read (docs/trace-format.md).
+  IoOrder = 10,
 };
 
+// The kind of each TraceEvent alternative is its index + 1; IoOrder (10) is no alternative, so
+// an eleventh alternative needs kind 11 and a change to event_kind().
 EventKind event_kind(const TraceEvent& event) noexcept;
 const char* event_kind_name(EventKind kind) noexcept;  // "start", "io", ...
 

@@ -1,7 +1,7 @@
 // LoadedTrace: one recording read fully into memory for comparison: each stream's bytes with
-// the recording time of every chunk, the merged order, stdin as a feed plan, start and exit,
-// and the tests a framework integration reported (their console output as ranges of the
-// streams, their captured sections as bytes).
+// the recording time of every chunk, the merged order (and whether it is exact), stdin as a
+// feed plan, start and exit, and the tests a framework integration reported (their console
+// output as ranges of the streams, their captured sections as bytes).
 // Refuses incomplete or damaged traces (a replay against half a recording proves nothing), and
 // traces holding more than kMaxLoadedStreamBytes: both found by a streaming pass (the trace
 // reader's own memory bound) before anything is kept.
@@ -17,6 +17,7 @@
 #include "ctrecord/record_session.hpp"
 #include "ctrecord/stdin_feeder.hpp"
 #include "ctrecord/trace_events.hpp"
+#include "ctreplay/order_stats.hpp"
 #include "ctreplay/test_records.hpp"
 
 namespace ctreplay {
@@ -25,11 +26,13 @@ namespace ctreplay {
 // loaded trace takes about as much memory again for its bookkeeping.
 inline constexpr std::uint64_t kMaxLoadedStreamBytes = 1ull << 30;
 
-// One output chunk of the merged order: `size` bytes at `offset` of streams[stream].
+// One output chunk of the merged order: `size` bytes at `offset` of streams[stream], and where
+// its place in that order comes from.
 struct OutputPiece {
   ctrecord::Stream stream = ctrecord::Stream::Stdout;
   std::uint64_t offset = 0;
   std::uint64_t size = 0;
+  ctrecord::ChunkOrder order = ctrecord::ChunkOrder::Read;
 };
 
 struct ChunkSpan {
@@ -43,7 +46,11 @@ struct LoadedTrace {
   std::optional<ctrecord::ExitEvent> exit;
   std::array<std::string, 3> streams;  // indexed by ctrecord::Stream
   std::array<std::vector<ChunkSpan>, 3> spans;
-  std::vector<OutputPiece> output_order;  // stdout/stderr chunks in read order
+  // stdout/stderr chunks in trace order: the order the recorder read them, or for an exact-order
+  // recording (--order=exact) the order they were written, unsequenced chunks where they were
+  // read.
+  std::vector<OutputPiece> output_order;
+  OrderStats order;  // counts of output_order by ChunkOrder
   std::vector<ctrecord::RecordedInput> stdin_chunks;
   std::vector<TestRecord> tests;  // empty: no test events (no integration reported any)
   // Set when the command ran on a pseudo-terminal (ctest-record --tty): mode, size, $TERM.
