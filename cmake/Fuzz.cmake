@@ -19,5 +19,5 @@ target_link_options(ctr_options INTERFACE -fsanitize=address,undefined)
 add_subdirectory(recorder)
 add_subdirectory(replay)
 # recorder/ also defines the C API's shared library; the fuzzers do not need it.
-set_target_properties(ctrecord_c PROPERTIES EXCLUDE_FROM_ALL ON)
+set_target_properties(ctrecord_c ctrecord_order PROPERTIES EXCLUDE_FROM_ALL ON)
 add_subdirectory(tests/fuzz)
