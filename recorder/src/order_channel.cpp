@@ -39,10 +39,9 @@ bool copy_slot(const order::Slot& raw, std::uint32_t state, std::uint64_t pos, O
   const std::uint8_t head_len = raw.head_len;
   const std::uint64_t requested = raw.requested;
   if (seq != pos + 1 || (stream != 1 && stream != 2)) return false;
-  if (head_len > order::kHeadBytes ||
-      head_len != std::min<std::uint64_t>(requested, order::kHeadBytes)) {
-    return false;
-  }
+  // At most the write's first kHeadBytes; fewer when the writer copies only what the call
+  // wrote (once it returned: none while Pending, and a writev's size is known only then).
+  if (head_len > std::min<std::uint64_t>(requested, order::kHeadBytes)) return false;
   out.seq = seq;
   out.stream = stream == 1 ? Stream::Stdout : Stream::Stderr;
   out.pid = static_cast<std::uint64_t>(static_cast<std::uint32_t>(raw.pid));

@@ -62,16 +62,17 @@ void OrderLedger::add_slot(const OrderSlot& slot) {
   if (slot.stream != Stream::Stdout && slot.stream != Stream::Stderr) return;
   auto& queue = slots_[index(slot.stream)];
   if (slot.seq < next_seq_) {
-    // The last slot, given while Pending and now again: it may have finished.
+    // The last slot, given while Pending and now again: it may have finished (a writer may
+    // fill in its size and head only then).
     if (!queue.empty() && queue.back().slot.seq == slot.seq &&
         queue.back().slot.state == OrderSlot::State::Pending) {
-      queue.back().slot.state = slot.state;
-      queue.back().slot.result = slot.result;
+      queue.back().slot = slot;
     }
     return;
   }
   next_seq_ = slot.seq + 1;
-  if (slot.requested == 0 || (slot.state == OrderSlot::State::Done && slot.result <= 0)) {
+  const bool done = slot.state == OrderSlot::State::Done;
+  if (done && (slot.requested == 0 || slot.result <= 0)) {
     ++counts_.failed_writes;  // wrote nothing: nothing to find
     return;
   }
@@ -177,6 +178,15 @@ void OrderLedger::run() {
 OrderLedger::Step OrderLedger::step_front(std::size_t i, ChunkOrder order) {
   Buffer& b = buffers_[i];
   Entry& e = slots_[i].front();
+  // A Pending write is credited as its bytes come only when its head is known; a writer that
+  // fills in the head (and a writev's size) once the call returned is waited for.
+  if (e.slot.state == OrderSlot::State::Pending && e.slot.head_len == 0) {
+    if (b.ended && b.size() == 0) {
+      finish_front(i);
+      return Step::Progress;
+    }
+    return Step::Wait;
+  }
   const std::uint64_t total = total_of(e.slot);
   if (e.credited >= total) {  // complete, failed or abandoned
     finish_front(i);

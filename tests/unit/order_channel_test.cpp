@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -148,6 +149,29 @@ TEST(OrderChannel, FinishedSlotsAreConsumedInOrderAndThePendingLastOneIsOnlyShow
   EXPECT_EQ(c.chunks[2].bytes, "three, still writing\n");
   EXPECT_EQ(c.chunks[2].seq, 3u);
   EXPECT_TRUE(c.ledger.caught_up());
+}
+
+TEST(OrderChannel, SlotsWhoseHeadAndSizeComeOnlyWhenDoneAreAccepted) {
+  // libctrecord_order.so copies the head from what the call wrote, after it returned, and
+  // knows a writev's size only then.
+  Capture c;
+  ctrtest::OrderTestWriter writer(c.channel.child_fd());
+  writer.lock();
+  auto& slot = writer.publish(1, "");
+  ASSERT_EQ(::write(c.out.write.get(), "abcdef", 6), 6);
+  c.read_then_poll();
+  EXPECT_EQ(c.channel.invalid_slots(), 0u);
+  EXPECT_TRUE(c.chunks.empty());
+  slot.requested = 10;  // asked for 10, wrote 6
+  slot.head_len = 6;
+  std::memcpy(slot.head, "abcdef", 6);
+  ctrtest::OrderTestWriter::finish(slot, 6);
+  writer.unlock();
+  c.read_then_poll();
+  EXPECT_EQ(c.channel.invalid_slots(), 0u);
+  ASSERT_EQ(c.chunks.size(), 1u);
+  EXPECT_EQ(c.chunks[0].bytes, "abcdef");
+  EXPECT_EQ(c.chunks[0].order, ChunkOrder::Exact);
 }
 
 TEST(OrderChannel, MalformedSlotsAreSkippedAndAHeadFarAheadIsBounded) {

@@ -10,7 +10,8 @@
 //  - S's buffer starts with E's head bytes (those not yet credited): up to what E wrote
 //    (result; `requested` while E is still Pending) is credited to E and emitted as Exact.
 //    The first bytes of a write are credited only once its whole head can be compared (or S
-//    has ended).
+//    has ended). A Pending slot without head bytes (a writer that fills them in once the call
+//    returned) is waited for until it is Done.
 //  - S's buffer does not start with them: the bytes before the first place where it does
 //    (all of them when there is none) came from a writer without a slot: Unsequenced, at once.
 // Bytes of a stream without any outstanding slot are Unsequenced at once (a slot is published
@@ -52,7 +53,9 @@ struct OrderSlot {
   std::uint64_t requested = 0;  // bytes asked for
   std::int64_t result = 0;      // Done: bytes written (>= 0) or -errno
   std::array<char, order::kHeadBytes> head{};
-  std::uint8_t head_len = 0;  // min(requested, kHeadBytes)
+  // At most min(requested, kHeadBytes); fewer (down to none) when the writer copied only
+  // the bytes the call wrote, or has not copied them yet (Pending).
+  std::uint8_t head_len = 0;
 
   std::string_view head_bytes() const noexcept { return {head.data(), head_len}; }
 };
