@@ -36,33 +36,38 @@ struct stat fstat_or_throw(int fd, const char* what) {
 bool copy_slot(const order::Slot& raw, std::uint32_t state, std::uint64_t pos, OrderSlot& out) {
   const std::uint64_t seq = raw.seq;
   const std::uint8_t stream = raw.stream;
-  const std::uint8_t head_len = raw.head_len;
-  const std::uint64_t requested = raw.requested;
   if (seq != pos + 1 || (stream != 1 && stream != 2)) return false;
-  // At most the write's first kHeadBytes; fewer when the writer copies only what the call
-  // wrote (once it returned: none while Pending, and a writev's size is known only then).
-  if (head_len > std::min<std::uint64_t>(requested, order::kHeadBytes)) return false;
   out.seq = seq;
   out.stream = stream == 1 ? Stream::Stdout : Stream::Stderr;
   out.pid = static_cast<std::uint64_t>(static_cast<std::uint32_t>(raw.pid));
   out.tid = static_cast<std::uint64_t>(static_cast<std::uint32_t>(raw.tid));
+  out.requested = 0;
+  out.head_len = 0;
+  out.result = 0;
+  if (state == order::kPending) {
+    // Its writer may still be filling in the size and the head (libctrecord_order.so copies
+    // the head from what the call wrote, once it returned): only its identity counts yet.
+    out.state = OrderSlot::State::Pending;
+    return true;
+  }
+  if (state != order::kDone) {
+    out.state = OrderSlot::State::Abandoned;
+    return true;
+  }
+  // Done: final. The head holds at most the write's first kHeadBytes (fewer when the writer
+  // copied only what the call wrote).
+  const std::uint64_t requested = raw.requested;
+  const std::uint8_t head_len = raw.head_len;
+  if (head_len > std::min<std::uint64_t>(requested, order::kHeadBytes)) return false;
+  out.state = OrderSlot::State::Done;
   out.requested = requested;
   out.head_len = head_len;
   std::memcpy(out.head.data(), raw.head, head_len);
-  out.result = 0;
-  switch (state) {
-    case order::kPending: out.state = OrderSlot::State::Pending; break;
-    case order::kDone: {
-      out.state = OrderSlot::State::Done;
-      const std::int64_t result = raw.result;
-      // More than it asked for cannot be: take what it asked for.
-      out.result = result > 0 && static_cast<std::uint64_t>(result) > requested
-                       ? static_cast<std::int64_t>(requested)
-                       : result;
-      break;
-    }
-    default: out.state = OrderSlot::State::Abandoned; break;
-  }
+  const std::int64_t result = raw.result;
+  // More than it asked for cannot be: take what it asked for.
+  out.result = result > 0 && static_cast<std::uint64_t>(result) > requested
+                   ? static_cast<std::int64_t>(requested)
+                   : result;
   return true;
 }
 
@@ -152,14 +157,15 @@ void OrderChannel::poll_slots(OrderLedger& ledger) {
     // next one is published); an earlier Pending or Empty one was left by no writer.
     if (!last && (state == order::kPending || state == order::kEmpty)) state = order::kAbandoned;
     OrderSlot slot;
-    if (!copy_slot(raw, state, tail_, slot)) {
+    const bool valid = copy_slot(raw, state, tail_, slot);
+    if (state == order::kPending) {
+      if (valid) ledger.add_slot(slot);  // shown, not consumed: its result is still to come
+      break;
+    }
+    if (!valid) {
       ++invalid_;
       ++tail_;
       continue;
-    }
-    if (state == order::kPending) {
-      ledger.add_slot(slot);  // shown, not consumed: its result is still to come
-      break;
     }
     ledger.add_slot(slot);
     --room;

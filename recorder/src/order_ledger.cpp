@@ -181,11 +181,22 @@ OrderLedger::Step OrderLedger::step_front(std::size_t i, ChunkOrder order) {
   // A Pending write is credited as its bytes come only when its head is known; a writer that
   // fills in the head (and a writev's size) once the call returned is waited for.
   if (e.slot.state == OrderSlot::State::Pending && e.slot.head_len == 0) {
-    if (b.ended && b.size() == 0) {
+    if (b.size() == 0) {
+      if (!b.ended) return Step::Wait;
       finish_front(i);
       return Step::Progress;
     }
-    return Step::Wait;
+    if (order == ChunkOrder::Exact) return Step::Wait;
+    // Releasing held bytes: what its stream holds is taken to be its (a write larger than the
+    // limit is still going on), credited unchecked, out of order.
+    const std::uint64_t room =
+        e.slot.requested > 0 ? e.slot.requested - std::min(e.credited, e.slot.requested) : b.size();
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(b.size(), room));
+    if (n == 0) return Step::Wait;
+    take(i, n, ChunkOrder::Unsequenced, &e);
+    e.credited += n;
+    e.released = true;
+    return Step::Progress;
   }
   const std::uint64_t total = total_of(e.slot);
   if (e.credited >= total) {  // complete, failed or abandoned

@@ -131,7 +131,8 @@ TEST(OrderChannel, FinishedSlotsAreConsumedInOrderAndThePendingLastOneIsOnlyShow
   c.read_then_poll();
   EXPECT_EQ(c.channel.consumed(), 2u);
   EXPECT_EQ(writer.state().tail.load(), 2u);
-  ASSERT_EQ(c.chunks.size(), 2u);  // "three, " waits: its head is not whole yet
+  EXPECT_TRUE(c.ledger.holding());  // "three, " waits for its write to be Done
+  ASSERT_EQ(c.chunks.size(), 2u);   // "three, " waits: its head is not whole yet
   EXPECT_EQ(c.chunks[0].bytes, "one\n");
   EXPECT_EQ(c.chunks[0].order, ChunkOrder::Exact);
   EXPECT_EQ(c.chunks[0].seq, 1u);

@@ -398,6 +398,26 @@ TEST(OrderLedger, HeldBytesBeyondTheLimitAreReleasedUnsequencedAndStayAttributed
   EXPECT_EQ(f.taken(), (Shown{"out E1 'slow'", "err E4 'e4'"}));
 }
 
+TEST(OrderLedger, AWriteStillGoingOnBeyondTheLimitIsReleasedToo) {
+  OrderLedgerLimits limits;
+  limits.max_held_bytes = 8;
+  Fixture f(limits);
+  f.ledger.add_slot(pending(1, kOut, ""));  // size and head not known while Pending
+  f.ledger.add_chunk(read(kOut, "0123456789"));
+  f.ledger.emit();
+  EXPECT_EQ(f.taken(), (Shown{"out U '0123456789'"}));
+  EXPECT_FALSE(f.ledger.holding());
+  EXPECT_EQ(f.ledger.counts().overflows, 1u);
+  f.ledger.add_chunk(read(kOut, "abc"));
+  f.ledger.emit();
+  EXPECT_EQ(f.taken(), Shown{});  // waits for Done again
+  f.ledger.add_slot(slot(1, kOut, "0123456789abc"));
+  f.ledger.emit();
+  EXPECT_EQ(f.taken(), (Shown{"out U 'abc'"}));  // the rest of a released write: released
+  EXPECT_EQ(f.ledger.counts().released_writes, 1u);
+  EXPECT_EQ(f.ledger.counts().sequenced_writes, 0u);
+}
+
 TEST(OrderLedger, SlotRoomIsBoundedAndFullRoomWithHeldBytesReleasesThem) {
   OrderLedgerLimits limits;
   limits.max_slots = 3;

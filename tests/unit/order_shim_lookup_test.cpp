@@ -1,13 +1,12 @@
 // Finding the --order=exact shim (CTEST_RECORD_SHIM, build tree, install tree) and putting it
 // into LD_PRELOAD.
-#include "ctharness/order_shim.hpp"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <string>
 
+#include "ctharness/order_shim.hpp"
 #include "ctrecord/errors.hpp"
 #include "ctrecord/order_preload.hpp"
 #include "trace_test_util.hpp"

@@ -5,9 +5,10 @@
 // process-shared mutex that only the command's writers ever lock. The recorder consumes the
 // ring without locking: poll_slots() copies finished slots, in order, into an OrderLedger and
 // advances `tail`; the last published slot, while Pending, is shown to the ledger without
-// being consumed. Everything read from the shared memory is checked (the command can write
-// it): a slot that does not hold what its position says is skipped. disable() (also on
-// destruction) tells writers to stop sequencing.
+// being consumed, by its identity only (seq, stream, pid, tid: its writer may still be
+// filling in size and head). Everything read from the shared memory is checked (the command
+// can write it): a slot that does not hold what its position says is skipped. disable() (also
+// on destruction) tells writers to stop sequencing.
 #pragma once
 
 #include <cstdint>
