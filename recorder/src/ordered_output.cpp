@@ -55,8 +55,10 @@ void OrderedOutput::step() {
   if (!overflow_noted_ && ledger_.counts().overflows > 0) {
     overflow_noted_ = true;
     sink_.note(NoteLevel::Warning,
-               fmt::format("exact order: too much output waited for write {} (the other "
-                           "stream); {} bytes were recorded as unsequenced, in the order read",
+               fmt::format("exact order: more than {} MiB of output waited for write {} to "
+                           "finish or be read; {} bytes were recorded as unsequenced, in the "
+                           "order read (the end note counts every such release)",
+                           ledger_.limits().max_held_bytes >> 20,
                            ledger_.counts().last_overflow_seq, ledger_.counts().overflow_bytes));
   }
   post_due_ends();

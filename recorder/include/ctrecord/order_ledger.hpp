@@ -120,6 +120,7 @@ class OrderLedger {
   // `stream` ended and every byte of it has been emitted.
   bool stream_done(Stream stream) const noexcept;
   const OrderLedgerCounts& counts() const noexcept { return counts_; }
+  const OrderLedgerLimits& limits() const noexcept { return limits_; }
 
  private:
   struct Piece {  // one read: where it ends in the stream, and what it was read with
