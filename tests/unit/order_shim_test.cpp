@@ -400,6 +400,15 @@ TEST(OrderShim, CoutSetUpBeforeTheShim) {
   EXPECT_EQ(tagged_lines(r.ledger), expected);
 }
 
+// sync_with_stdio(false): libstdc++'s own buffers, written with write(2) to fileno(stdout).
+TEST(OrderShim, CoutUnsyncedWithStdio) {
+  const Result r = run({kProbe, "cout-unsynced"});
+  ASSERT_TRUE(exited_ok(r.status)) << r.err;
+  ASSERT_TRUE(r.ledger.exact()) << r.ledger.describe();
+  EXPECT_EQ(tagged_lines(r.ledger),
+            (std::vector<std::string>{"1:u0", "2:v0", "1:u1", "2:v1", "1:u2", "2:v2"}));
+}
+
 TEST(OrderShim, StdioBuffersAreFlushedAndSequencedAtExit) {
   const Result r = run({kProbe, "exit-flush"});
   ASSERT_TRUE(exited_ok(r.status));
