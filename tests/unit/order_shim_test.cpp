@@ -417,7 +417,27 @@ TEST(OrderShim, StdioBuffersAreFlushedAndSequencedAtExit) {
   EXPECT_EQ(r.ledger.writes[0].stream, 2);
   EXPECT_EQ(r.ledger.writes[0].bytes, "err-1\n");
   EXPECT_EQ(r.ledger.writes[1].stream, 1);
-  EXPECT_EQ(r.ledger.writes[1].bytes, "out-1 out-2 (flushed at exit)");
+  EXPECT_EQ(r.ledger.writes[1].bytes, "out-0\nout-1 out-2 (flushed at exit)");
+}
+
+// stdbuf -oL sets stdout line-buffered from its own preloaded constructor: the shim's stream
+// buffers the same way, whichever constructor runs first.
+TEST(OrderShim, StdbufLineBufferingIsKept) {
+  const std::string stdbuf_lib = "/usr/libexec/coreutils/libstdbuf.so";
+  if (!std::filesystem::exists(stdbuf_lib)) GTEST_SKIP() << "no " << stdbuf_lib;
+  // What `stdbuf -oL` does (_STDBUF_O=L + its library preloaded), in both library orders.
+  for (const std::string& preload : {stdbuf_lib + " " + kShim, kShim + " " + stdbuf_lib}) {
+    SpawnOptions options;
+    options.preload = false;
+    options.extra_env = {"LD_PRELOAD=" + preload, "_STDBUF_O=L"};
+    const Result r = run({kProbe, "exit-flush"}, options);
+    ASSERT_TRUE(exited_ok(r.status)) << preload;
+    ASSERT_TRUE(r.ledger.exact()) << preload << ": " << r.ledger.describe();
+    ASSERT_EQ(r.ledger.writes.size(), 3u) << preload;
+    EXPECT_EQ(r.ledger.writes[0].bytes, "out-0\n") << preload;
+    EXPECT_EQ(r.ledger.writes[1].bytes, "err-1\n") << preload;
+    EXPECT_EQ(r.ledger.writes[2].bytes, "out-1 out-2 (flushed at exit)") << preload;
+  }
 }
 
 // A handler that writes while the main thread writes: were it to run inside the locked
