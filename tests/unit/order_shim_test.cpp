@@ -120,15 +120,19 @@ Ledger cut(const SimRecorder& rec) {
   return l;
 }
 
-// "1:text" / "2:text" for every line of every write, in sequence order.
+// "1:text" / "2:text" for every line, in sequence order (consecutive writes to the same
+// stream joined first: glibc's helpers write a message in pieces).
 std::vector<std::string> tagged_lines(const Ledger& l) {
   std::vector<std::string> lines;
-  for (const Write& w : l.writes) {
+  for (size_t i = 0; i < l.writes.size();) {
+    const int stream = l.writes[i].stream;
+    std::string text;
+    for (; i < l.writes.size() && l.writes[i].stream == stream; ++i) text += l.writes[i].bytes;
     size_t start = 0;
-    while (start < w.bytes.size()) {
-      size_t end = w.bytes.find('\n', start);
-      if (end == std::string::npos) end = w.bytes.size();
-      lines.push_back(std::to_string(w.stream) + ":" + w.bytes.substr(start, end - start));
+    while (start < text.size()) {
+      size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      lines.push_back(std::to_string(stream) + ":" + text.substr(start, end - start));
       start = end + 1;
     }
   }
@@ -407,6 +411,23 @@ TEST(OrderShim, CoutUnsyncedWithStdio) {
   ASSERT_TRUE(r.ledger.exact()) << r.ledger.describe();
   EXPECT_EQ(tagged_lines(r.ledger),
             (std::vector<std::string>{"1:u0", "2:v0", "1:u1", "2:v1", "1:u2", "2:v2"}));
+}
+
+// warn/warnx/error/perror/psignal write through stderr's FILE: sequenced, and their text is
+// glibc's (compared with a run without the shim).
+TEST(OrderShim, GlibcMessageHelpers) {
+  const Result plain = run({kProbe, "glibc-messages"}, unpreloaded());
+  const Result r = run({kProbe, "glibc-messages"});
+  ASSERT_TRUE(exited_ok(r.status)) << r.err;
+  ASSERT_TRUE(r.ledger.exact()) << r.ledger.describe();
+  EXPECT_EQ(r.out, plain.out);
+  EXPECT_EQ(r.err, plain.err);
+  const std::string prog = "order_probe";
+  EXPECT_EQ(tagged_lines(r.ledger),
+            (std::vector<std::string>{
+                "1:o1", "2:" + prog + ": warnx 1", "1:o2", "2:" + prog + ": warn: Broken pipe",
+                "1:o3", "2:" + kProbe + ": error 3: Bad file descriptor", "1:o4",
+                "2:perror: Invalid argument", "1:o5", "2:psignal: Interrupt", "1:o6"}));
 }
 
 TEST(OrderShim, StdioBuffersAreFlushedAndSequencedAtExit) {
