@@ -341,6 +341,18 @@ TEST(OrderShim, ShellEchoBashAndDash) {
   }
 }
 
+// coreutils close stdout at exit (close_stdout: __fpending, ferror, fclose): on the shim's
+// stream that flushes, closes fd 1 and reports success.
+TEST(OrderShim, CoreutilsCloseStdoutAtExit) {
+  const Result r = run({"/bin/sh", "-c",
+                        "/bin/echo o0; /usr/bin/printf 'e0\\n' >&2; /bin/cat /dev/null; "
+                        "/usr/bin/printf 'o1\\n'; /bin/echo e1 >&2; echo status $?"});
+  ASSERT_TRUE(exited_ok(r.status)) << r.err;
+  ASSERT_TRUE(r.ledger.exact()) << r.ledger.describe();
+  EXPECT_EQ(tagged_lines(r.ledger),
+            (std::vector<std::string>{"1:o0", "2:e0", "1:o1", "2:e1", "1:status 0"}));
+}
+
 TEST(OrderShim, PythonPrintToStdoutAndStderr) {
   const Result r = run({kPython, "-c",
                         "import sys\n"
