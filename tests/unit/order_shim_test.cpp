@@ -594,13 +594,19 @@ TEST(OrderShim, PartialAndFailedNonBlockingWrites) {
     std::remove(report.c_str());
   }
   ASSERT_EQ(reports[0].size(), 2u);
-  EXPECT_EQ(reports[0][0], "write 0: 65536 untouched(1234)");
+  // A partial write: what fits in the pipe (64 KiB unless the system is short of pipe pages).
+  long partial = 0;
+  char tail[32] = {};
+  ASSERT_EQ(std::sscanf(reports[0][0].c_str(), "write 0: %ld %31s", &partial, tail), 2);
+  EXPECT_GT(partial, 0);
+  EXPECT_LT(partial, 100000);
+  EXPECT_STREQ(tail, "untouched(1234)");
   EXPECT_EQ(reports[0][1], "write 1: -1 EAGAIN");
   EXPECT_EQ(reports[1], reports[0]);
   EXPECT_TRUE(slots[0].empty());
   ASSERT_EQ(slots[1].size(), 2u);
   EXPECT_EQ(slots[1][0].requested, 100000u);
-  EXPECT_EQ(slots[1][0].result, 65536);
+  EXPECT_EQ(slots[1][0].result, partial);
   EXPECT_EQ(slots[1][1].requested, 100000u);
   EXPECT_EQ(slots[1][1].result, -EAGAIN);
 }
