@@ -4,6 +4,7 @@
 #
 #   P/bin/ctest-record, ctest-replay, ctest-trace
 #   P/lib/libctrecord_c.so, P/include/ctrecord/c_api.h
+#   P/lib/ctest-record/libctrecord_order.so     (the --order=exact preload shim)
 #   P/share/ctest-record/python/ctest_record/   (+ libctrecord_c.so -> the library above)
 #   P/lib/cmake/CTestRecord/CTestRecordConfig.cmake, ...ConfigVersion.cmake, CTestRecord.cmake
 include(GNUInstallDirs)
@@ -11,6 +12,9 @@ include(CMakePackageConfigHelpers)
 
 install(TARGETS ctest-record ctest-replay ctest-trace RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS ctrecord_c LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# The shim ctest-record --order=exact preloads into its command: found at <its folder>/../lib/
+# ctest-record/ (a fixed path, whatever CMAKE_INSTALL_LIBDIR says; CTEST_RECORD_SHIM overrides).
+install(TARGETS ctrecord_order LIBRARY DESTINATION lib/ctest-record)
 install(FILES ${PROJECT_SOURCE_DIR}/recorder/include/ctrecord/c_api.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ctrecord)
 

@@ -13,14 +13,18 @@
 using ctrecord::shim::real;
 using ctrecord::shim::route;
 
+// glibc's original stream while the shim's is in place is routed to the shim's (fd 1/2); a
+// shim stream handed back is routed to glibc's, which knows its descriptor.
 CTR_SHIM_EXPORT int fileno(FILE* fp) noexcept {
-  const int fd = ctrecord::shim::shim_stream_fd(fp);
-  return fd >= 0 ? fd : real().fileno(route(fp));
+  FILE* target = route(fp);
+  const int fd = ctrecord::shim::shim_stream_fd(target);
+  return fd >= 0 ? fd : real().fileno(target);
 }
 
 CTR_SHIM_EXPORT int fileno_unlocked(FILE* fp) noexcept {
-  const int fd = ctrecord::shim::shim_stream_fd(fp);
-  return fd >= 0 ? fd : real().fileno_unlocked(route(fp));
+  FILE* target = route(fp);
+  const int fd = ctrecord::shim::shim_stream_fd(target);
+  return fd >= 0 ? fd : real().fileno_unlocked(target);
 }
 
 CTR_SHIM_EXPORT FILE* freopen(const char* path, const char* mode, FILE* fp) {
