@@ -340,6 +340,10 @@ TraceVerdict replay_trace(const std::string& trace_path, const ReplayOptions& op
     request.stdin_feed = std::move(plan);
     if (expected.terminal) configure_terminal(expected, request);
     request.max_output = replay_output_limit(expected);
+    if (expected.order.exact() && options.order_shim && request.tty == ctrecord::TtyMode::None) {
+      request.order = ctrecord::OrderMode::Exact;
+      request.order_shim = options.order_shim();
+    }
     // A cut recording (--max-trace-size) is compared head with head and tail with tail: the
     // replay is recorded under the same limit.
     if (!expected.cuts.empty()) request.max_trace_output = expected.cuts.front().limit;

@@ -14,6 +14,9 @@ import unittest
 from ctr_helpers import (FIXTURES_DIR, PYTHON, RECORD_BIN, RecordTestCase, bin_fixture,
                          io_payload)
 
+REPLAY_BIN = os.environ.get("CTEST_REPLAY_BIN") or os.path.join(
+    os.path.dirname(RECORD_BIN), "ctest-replay")
+
 SHIM = os.environ.get("CTEST_RECORD_SHIM") or os.path.normpath(
     os.path.join(os.path.dirname(RECORD_BIN), "..", "recorder", "libctrecord_order.so"))
 RUNS = int(os.environ.get("CTR_ORDER_RUNS", "10"))
@@ -142,6 +145,35 @@ class ExactOrderTest(RecordTestCase):
         self.assertIn("2 sequenced writes", summary[0]["text"])
         self.assertIn("%d bytes" % len(middle), summary[0]["text"])
         self.assertTrue(info)
+
+    def replay(self, *args):
+        return self.run_argv([REPLAY_BIN] + [str(a) for a in args], env=self.env)
+
+    def test_replay_merged_compares_write_order_with_write_order(self):
+        # Many alternating lines with no delay: read order would swap some of them (see
+        # test_read_order_keeps_no_order_fields), so only an exact replay can say "same"
+        # again and again.
+        program = ("import os\n"
+                   "for i in range(300):\n"
+                   "    os.write(1, b'o%d\\n' % i)\n"
+                   "    os.write(2, b'e%d\\n' % i)\n")
+        r, events = self.record_exact([PYTHON, "-c", program])
+        self.assert_all_exact_in_order(events)
+        for _ in range(5):
+            same = self.replay("--merged", r.trace)
+            self.assertEqual(same.status, 0, same.describe())
+            self.assertNotIn(b"read order", same.stdout + same.stderr)
+        # The same lines, but each pair written stderr first: per stream nothing changed, the
+        # merged order did.
+        swapped = program.replace("os.write(1, b'o%d\\n' % i)\n    os.write(2, b'e%d\\n' % i)",
+                                  "os.write(2, b'e%d\\n' % i)\n    os.write(1, b'o%d\\n' % i)")
+        self.assertNotEqual(swapped, program)
+        per_stream = self.replay(r.trace, "--", PYTHON, "-c", swapped)
+        self.assertEqual(per_stream.status, 0, per_stream.describe())
+        merged = self.replay("--merged", r.trace, "--", PYTHON, "-c", swapped)
+        self.assertEqual(merged.status, 1, merged.describe())
+        self.assertIn(b"merged", merged.stdout + merged.stderr)
+
 
     def test_unittest_output_keeps_the_context_of_its_test(self):
         suite = os.path.join(FIXTURES_DIR, "unittest_suite")

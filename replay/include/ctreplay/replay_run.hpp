@@ -43,6 +43,10 @@ struct ReplayOptions {
   std::function<std::vector<std::string>(const std::vector<std::string>& argv,
                                          std::vector<std::string> env)>
       adjust_environment;
+  // The --order=exact preload shim, asked for only when the recording is an exact-order one
+  // (then the replay records its own run in exact order too, so --merged compares write
+  // order with write order). Empty: exact recordings replay in read order.
+  std::function<std::string()> order_shim;
 };
 
 // Variables whose recorded values are restored for a replay (they change output formatting).
