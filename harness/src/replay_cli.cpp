@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "ctharness/parse_options.hpp"
 #include "ctharness/order_shim.hpp"
+#include "ctharness/parse_options.hpp"
 #include "ctharness/pytest_activation.hpp"
 #include "ctrecord/errors.hpp"
 #include "ctrecord/log.hpp"
@@ -192,7 +192,9 @@ ReplayCliOptions parse_replay_args(int argc, const char* const* argv) {
     r.normalize.rules_file = ".ctest-replay";
   }
   if (vm.count("no-pytest-plugin") == 0) r.adjust_environment = with_pytest_plugin;
-  r.order_shim = [] { return find_order_shim(std::getenv(kOrderShimEnvVar), own_executable_dir()); };
+  r.order_shim = [] {
+    return find_order_shim(std::getenv(kOrderShimEnvVar), own_executable_dir());
+  };
   r.update = vm.count("update") > 0;
   r.keep_old = vm.count("keep-old") > 0;
   if (r.keep_old && !r.update) throw ctrecord::UsageError("--keep-old goes with --update");
