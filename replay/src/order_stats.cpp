@@ -15,7 +15,11 @@ void OrderStats::add(const ctrecord::IoChunk& chunk) {
     case ctrecord::ChunkOrder::Exact:
       ++exact_chunks;
       exact_bytes += chunk.bytes.size();
-      writes += chunk.writes;
+      if (chunk.writes > 0) {
+        const bool continued = chunk.seq != 0 && chunk.seq == last_write;
+        writes += chunk.writes - (continued ? 1 : 0);
+        last_write = chunk.seq + chunk.writes - 1;
+      }
       if (chunk.seq < highest_seq) ++out_of_sequence;
       if (chunk.seq > highest_seq) highest_seq = chunk.seq;
       break;

@@ -178,3 +178,24 @@ TEST(MergedView, TheNotesReachTheJsonAndJunitReports) {
 }
 
 }  // namespace
+
+TEST(OrderStatsWrites, AWriteSplitOverTwoChunksIsCountedOnce) {
+  // The ledger repeats a write's seq on each chunk its bytes span (a write larger than a chunk,
+  // or cut by a read): writes 1 and 2 in one chunk, write 2 going on in the next, then 3 and 4.
+  ctreplay::OrderStats stats;
+  const auto exact = [](std::uint64_t seq, std::uint64_t writes) {
+    ctrecord::IoChunk chunk;
+    chunk.order = ctrecord::ChunkOrder::Exact;
+    chunk.seq = seq;
+    chunk.writes = writes;
+    chunk.bytes = "x";
+    return chunk;
+  };
+  stats.add(exact(1, 2));
+  stats.add(exact(2, 1));
+  stats.add(exact(2, 3));
+  stats.add(exact(5, 0));  // a part of a chunk split by the trace writer (writes 0)
+  EXPECT_EQ(stats.exact_chunks, 4u);
+  EXPECT_EQ(stats.writes, 4u);
+  EXPECT_EQ(stats.out_of_sequence, 0u);
+}

@@ -15,13 +15,16 @@ struct OrderStats {
   std::uint64_t read_bytes = 0;
   std::uint64_t exact_chunks = 0;
   std::uint64_t exact_bytes = 0;
-  std::uint64_t writes = 0;  // write calls the exact chunks hold (sum of IoChunk::writes)
+  // Write calls the exact chunks hold: IoChunk::writes summed, a write that goes on from one
+  // chunk into the next (same seq) counted once.
+  std::uint64_t writes = 0;
   std::uint64_t unsequenced_chunks = 0;
   std::uint64_t unsequenced_bytes = 0;
   // Exact chunks whose seq is lower than that of an exact chunk before them in the trace (the
   // recorder writes them in sequence order: nonzero means a damaged or buggy recording).
   std::uint64_t out_of_sequence = 0;
   std::uint64_t highest_seq = 0;  // bookkeeping for out_of_sequence
+  std::uint64_t last_write = 0;   // bookkeeping for writes: seq of the last write counted
 
   // Counts one chunk (stdin chunks are not part of the merged order and are ignored).
   void add(const ctrecord::IoChunk& chunk);
