@@ -79,8 +79,9 @@ class IoEventSink {
     // Stream, time, producer, context and order fields of each held tail (an ordered chunk's
     // held tail lies within the writes [seq, seq + writes) of its last chunk).
     std::array<IoChunk, 3> last;
-    std::array<bool, 3> stamped{};  // whether last[i] came through on_ordered_chunk
-    MaskCounts captured;            // in captured sections
+    std::array<bool, 3> stamped;  // whether last[i] came through on_ordered_chunk (value-
+                                  // initialised by emplace(): clang needs no initialiser here)
+    MaskCounts captured;          // in captured sections
   };
   mutable std::mutex mask_mutex_;  // taken before context_mutex_, never after
   std::optional<Masking> masking_;
