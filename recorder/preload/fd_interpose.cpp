@@ -1,4 +1,5 @@
-// Interposed descriptor output: write, writev, dprintf, vdprintf. glibc's dprintf formats
+// Interposed descriptor output: write, writev, dprintf, vdprintf (and the fortified
+// __dprintf_chk/__vdprintf_chk that -D_FORTIFY_SOURCE turns them into). glibc's dprintf formats
 // into a FILE of its own and writes through an internal write the shim cannot see, so for a
 // capture pipe the text is formatted here and written with sequenced writes.
 #include <errno.h>
@@ -85,6 +86,27 @@ CTR_SHIM_EXPORT int dprintf(int fd, const char* format, ...) {
   va_list args;
   va_start(args, format);
   const int r = vdprintf(fd, format, args);
+  va_end(args);
+  return r;
+}
+
+// Fortified builds (-D_FORTIFY_SOURCE, the default of many distributions' packages) call
+// these. For a capture pipe the text is formatted and written here (without the %n check
+// `flag` asks for); any other descriptor gets glibc's own.
+CTR_SHIM_EXPORT int __vdprintf_chk(int fd, int flag, const char* format, va_list args) {
+  const int entry_errno = errno;
+  const bool sequenced = is_capture_pipe(fd);
+  errno = entry_errno;
+  if (sequenced) return sequenced_vdprintf(fd, format, args);
+  if (ctrecord::shim::real().vdprintf_chk != nullptr)
+    return ctrecord::shim::real().vdprintf_chk(fd, flag, format, args);
+  return ctrecord::shim::real().vdprintf(fd, format, args);
+}
+
+CTR_SHIM_EXPORT int __dprintf_chk(int fd, int flag, const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  const int r = __vdprintf_chk(fd, flag, format, args);
   va_end(args);
   return r;
 }

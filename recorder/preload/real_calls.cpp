@@ -22,6 +22,7 @@ void resolve() {
   next(g_real.write, "write");
   next(g_real.writev, "writev");
   next(g_real.vdprintf, "vdprintf");
+  next(g_real.vdprintf_chk, "__vdprintf_chk");
   next(g_real.fileno, "fileno");
   next(g_real.fileno_unlocked, "fileno_unlocked");
   next(g_real.freopen, "freopen");

@@ -15,6 +15,7 @@ struct RealCalls {
   ssize_t (*write)(int, const void*, size_t);
   ssize_t (*writev)(int, const struct iovec*, int);
   int (*vdprintf)(int, const char*, va_list);
+  int (*vdprintf_chk)(int, int, const char*, va_list);  // __vdprintf_chk
   // stdio: descriptors and reopening.
   int (*fileno)(FILE*);
   int (*fileno_unlocked)(FILE*);

@@ -28,13 +28,14 @@ struct Call {
   int fd;
   const void* buf;  // write
   size_t count;
-  const struct iovec* iov;  // writev (iov != nullptr)
+  bool is_writev;  // a NULL iov must reach writev (EFAULT/EINVAL), not become a write
+  const struct iovec* iov;
   int iovcnt;
 };
 
 ssize_t real_call(const Call& c) {
   const RealCalls& r = real();
-  if (c.iov != nullptr) {
+  if (c.is_writev) {
     if (r.writev != nullptr) return r.writev(c.fd, c.iov, c.iovcnt);
     return syscall(SYS_writev, c.fd, c.iov, c.iovcnt);
   }
@@ -53,11 +54,17 @@ void pause_ns(long ns) {
   nanosleep(&ts, nullptr);
 }
 
+enum class Lock { Taken, Nested, Failed };
+
 // Takes the writers' lock. A writer that died holding it left at most its own slot Pending
 // (the last published one): that slot becomes Abandoned (its bytes, if any reached the pipe,
-// are unsequenced for the recorder).
-bool lock(SharedState& s) {
+// are unsequenced for the recorder). The mutex is an error-checking one: EDEADLK means this
+// thread holds it already, inside the section of another copy of the shim in the same
+// process (two different libctrecord_order.so in LD_PRELOAD, e.g. a nested ctest-record):
+// that copy's real write is this call, and it sequences it.
+Lock lock(SharedState& s) {
   int rc = pthread_mutex_lock(&s.lock);
+  if (rc == EDEADLK) return Lock::Nested;
   if (rc == EOWNERDEAD) {
     const uint64_t head = s.head.load(std::memory_order_relaxed);
     if (head > 0) {
@@ -68,7 +75,7 @@ bool lock(SharedState& s) {
     rc = pthread_mutex_consistent(&s.lock);
     if (rc != 0) pthread_mutex_unlock(&s.lock);
   }
-  return rc == 0;
+  return rc == 0 ? Lock::Taken : Lock::Failed;
 }
 
 // Waits (holding the lock) until the recorder has consumed enough for slot `head`. False when
@@ -96,7 +103,7 @@ bool wait_for_space(SharedState& s, uint64_t head) {
 // with EFAULT as it would without the shim, never fault here).
 void fill_head(Slot& slot, const Call& c, size_t written) {
   const size_t want = written < order::kHeadBytes ? written : order::kHeadBytes;
-  if (c.iov == nullptr) {
+  if (!c.is_writev) {
     memcpy(slot.head, c.buf, want);
   } else {
     size_t got = 0;
@@ -128,7 +135,7 @@ Slot* publish(SharedState& s, const Call& c, int stream) {
   slot.pid = static_cast<int32_t>(getpid());
   slot.tid = static_cast<int32_t>(gettid());
   slot.seq = head + 1;
-  slot.requested = c.iov == nullptr ? c.count : 0;  // writev: filled in after the call
+  slot.requested = c.is_writev ? 0 : c.count;  // writev: filled in after the call
   slot.result = 0;
   s.head.store(head + 1, std::memory_order_release);
   return &slot;
@@ -136,7 +143,7 @@ Slot* publish(SharedState& s, const Call& c, int stream) {
 
 void finish(Slot& slot, const Call& c, ssize_t n, int call_errno) {
   if (n >= 0) {
-    if (c.iov != nullptr) slot.requested = iov_total(c);  // the kernel has read the iovecs
+    if (c.is_writev) slot.requested = iov_total(c);  // the kernel has read the iovecs
     if (n > 0) fill_head(slot, c, static_cast<size_t>(n));
     slot.result = n;
   } else {
@@ -169,10 +176,12 @@ ssize_t run(const Call& c) {
   pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 
   Slot* slot = nullptr;
-  const bool locked = lock(*s);
-  if (locked) slot = publish(*s, c, stream);
-  if (slot == nullptr) deactivate();  // not locked, or no room: write unsequenced from now on
-  if (locked && slot == nullptr) pthread_mutex_unlock(&s->lock);
+  const Lock locked = lock(*s);
+  if (locked == Lock::Taken) slot = publish(*s, c, stream);
+  if (slot == nullptr && locked != Lock::Nested) {
+    deactivate();  // not locked, or no room: write unsequenced from now on
+    if (locked == Lock::Taken) pthread_mutex_unlock(&s->lock);
+  }
 
   errno = entry_errno;
   const ssize_t n = real_call(c);
@@ -191,12 +200,12 @@ ssize_t run(const Call& c) {
 }  // namespace
 
 ssize_t sequenced_write(int fd, const void* buf, size_t count) noexcept {
-  if (count == 0) return real_call(Call{fd, buf, count, nullptr, 0});  // nothing to order
-  return run(Call{fd, buf, count, nullptr, 0});
+  if (count == 0) return real_call(Call{fd, buf, count, false, nullptr, 0});  // nothing to order
+  return run(Call{fd, buf, count, false, nullptr, 0});
 }
 
 ssize_t sequenced_writev(int fd, const struct iovec* iov, int iovcnt) noexcept {
-  return run(Call{fd, nullptr, 0, iov, iovcnt});
+  return run(Call{fd, nullptr, 0, true, iov, iovcnt});
 }
 
 }  // namespace ctrecord::shim

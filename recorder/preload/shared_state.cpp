@@ -3,6 +3,7 @@
 #include "shared_state.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -18,6 +19,15 @@ using order::SharedState;
 
 SharedState* g_state = nullptr;     // set once by the constructor, never unmapped
 std::atomic<bool> g_active{false};  // this process sequences its writes
+// The process the state above belongs to: set when attaching and in a fork child. A vfork
+// child (posix_spawn's too) shares this memory but has another pid: it must not take the
+// writers' lock (glibc would record the parent's tid as owner, and the kernel would not
+// release it if the child died), so its writes go straight through, unsequenced.
+pid_t g_owner_pid = 0;
+
+void after_fork_in_child() {
+  g_owner_pid = getpid();
+}
 
 // Reads a decimal number up to `stop` (or the end of the string); false on anything else.
 bool parse_number(const char*& p, char stop, unsigned long long& out) {
@@ -102,12 +112,15 @@ bool attach_from_environment() noexcept {
     return false;
   }
   g_state = state;
+  g_owner_pid = getpid();
+  pthread_atfork(nullptr, nullptr, after_fork_in_child);
   g_active.store(state->disabled.load(std::memory_order_acquire) == 0, std::memory_order_release);
   return g_active.load(std::memory_order_relaxed);
 }
 
 SharedState* active_state() noexcept {
-  return g_active.load(std::memory_order_acquire) ? g_state : nullptr;
+  if (!g_active.load(std::memory_order_acquire)) return nullptr;
+  return getpid() == g_owner_pid ? g_state : nullptr;
 }
 
 void deactivate() noexcept {

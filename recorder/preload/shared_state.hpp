@@ -12,7 +12,8 @@ namespace ctrecord::shim {
 // leaving the process inactive, when anything is missing or wrong.
 bool attach_from_environment() noexcept;
 
-// The shared state while this process sequences its writes, else null.
+// The shared state while this process sequences its writes, else null (also in a vfork
+// child, which shares the parent's memory but must not take the lock).
 order::SharedState* active_state() noexcept;
 
 // This process stops sequencing (the recorder disabled it, went away, or the ring stayed

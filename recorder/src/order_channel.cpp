@@ -106,6 +106,9 @@ OrderChannel::OrderChannel(int stdout_write, int stderr_write) {
   int e = ::pthread_mutexattr_init(&attr);
   if (e == 0) e = ::pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
   if (e == 0) e = ::pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+  // Error-checking: a second copy of the shim in one process finds the lock its thread
+  // already holds (EDEADLK) instead of deadlocking (order_protocol.hpp).
+  if (e == 0) e = ::pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
   if (e == 0) e = ::pthread_mutex_init(&state_->lock, &attr);
   ::pthread_mutexattr_destroy(&attr);
   if (e != 0) {

@@ -175,6 +175,40 @@ class ExactOrderTest(RecordTestCase):
         self.assertIn(b"merged", merged.stdout + merged.stderr)
 
 
+    def test_two_different_copies_of_the_shim_in_one_process_do_not_deadlock(self):
+        # An installed ctest-record recording a job that runs another one (with its own
+        # libctrecord_order.so): both copies are preloaded into the inner command and share
+        # one sequencer. The inner copy's lock call must see the lock its thread holds.
+        import shutil
+        copy = os.path.join(self.tmp, "copy", "libctrecord_order.so")
+        os.makedirs(os.path.dirname(copy))
+        shutil.copy(SHIM, copy)
+        env = dict(self.env)
+        env["CTEST_RECORD_SHIM"] = copy
+        inner = [RECORD_BIN, "-q", "--order=exact", "-o", os.path.join(self.tmp, "inner.ctrace"),
+                 "--", "sh", "-c", "echo out; echo err >&2; echo out2"]
+        inner_env = "CTEST_RECORD_SHIM=%s" % SHIM
+        r = self.record(["env", inner_env] + inner, ["--order=exact"], env=env, timeout=60)
+        self.assertEqual(r.status, 0, r.describe())
+        self.assertEqual(r.stdout, b"out\nout2\n")
+        self.assertEqual(r.stderr, b"err\n")
+
+    def test_writev_errors_and_fortified_dprintf_are_those_of_libc(self):
+        # ctypes resolves writev and __dprintf_chk through the global scope: the shim's.
+        program = (
+            "import ctypes, os\n"
+            "libc = ctypes.CDLL(None, use_errno=True)\n"
+            "r = libc.writev(1, None, 3); print('writev', r, os.strerror(ctypes.get_errno()))\n"
+            "r = libc.writev(1, None, -1); print('writev', r, os.strerror(ctypes.get_errno()))\n"
+            "n = libc.__dprintf_chk(2, 1, b'chk %d\\n', 42); print('dprintf_chk', n, flush=True)\n")
+        plain = subprocess.run([PYTHON, "-c", program], capture_output=True, env=self.env)
+        r, events = self.record_exact([PYTHON, "-c", program])
+        self.assertEqual((r.stdout, r.stderr), (plain.stdout, plain.stderr))
+        self.assertIn(b"writev -1 Bad address", r.stdout)
+        self.assertIn(b"writev -1 Invalid argument", r.stdout)
+        chk = [e for e in output_chunks(events) if io_payload(e) == b"chk 42\n"]
+        self.assertEqual([e["order"] for e in chk], ["exact"])
+
     def test_unittest_output_keeps_the_context_of_its_test(self):
         suite = os.path.join(FIXTURES_DIR, "unittest_suite")
         env = dict(self.env)

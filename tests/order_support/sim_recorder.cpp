@@ -69,6 +69,7 @@ SimRecorder::SimRecorder(std::string shim) : shim_(std::move(shim)) {
   pthread_mutexattr_init(&attr);
   pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
   pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+  pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
   pthread_mutex_init(&state_->lock, &attr);
   pthread_mutexattr_destroy(&attr);
 }

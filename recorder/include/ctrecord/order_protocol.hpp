@@ -67,7 +67,10 @@ struct SharedState {
   // for ring space) and write directly.
   std::atomic<uint32_t> disabled;
   uint32_t reserved;
-  pthread_mutex_t lock;  // PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST; writers only
+  // PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST + PTHREAD_MUTEX_ERRORCHECK (EDEADLK: this
+  // thread is inside the section already, through another copy of the shim); writers only.
+  // A vfork child never takes it (it would leave the parent's tid as owner).
+  pthread_mutex_t lock;
   alignas(64) std::atomic<uint64_t> head;  // next position to fill; changed under the lock
   alignas(64) std::atomic<uint64_t> tail;  // next position the recorder consumes
   alignas(64) Slot ring[kRingSlots];
