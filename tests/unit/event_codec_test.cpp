@@ -9,6 +9,7 @@
 
 #include "ctrecord/errors.hpp"
 #include "ctrecord/trace_format.hpp"
+#include "event_bytes_util.hpp"
 #include "little_endian.hpp"
 #include "trace_test_util.hpp"
 
@@ -16,30 +17,10 @@ namespace {
 
 using ctrecord::TraceEvent;
 
-std::vector<TraceEvent> decode_all(std::string_view frame, std::uint64_t offset = 0) {
-  std::vector<TraceEvent> out;
-  ctrecord::decode_events(frame, offset, [&](TraceEvent&& ev) { out.push_back(std::move(ev)); });
-  return out;
-}
-
-std::string encode_all(const std::vector<TraceEvent>& events) {
-  std::string out;
-  for (const auto& ev : events) ctrecord::encode_event(ev, out);
-  return out;
-}
-
-std::string u64_le(std::uint64_t v) {
-  std::string s;
-  for (int i = 0; i < 8; ++i) s += static_cast<char>(v >> (8 * i) & 0xff);
-  return s;
-}
-
-// [kind][u32 LE length][body]
-std::string event_bytes(std::uint8_t kind, const std::string& body) {
-  std::string out(1, static_cast<char>(kind));
-  ctrecord::detail::append_u32_le(out, static_cast<std::uint32_t>(body.size()));
-  return out + body;
-}
+using ctrtest::decode_all;
+using ctrtest::encode_all;
+using ctrtest::event_bytes;
+using ctrtest::u64_le;
 
 // Expects decode_events to throw a TraceFormatError mentioning `needle`, at `offset`.
 void expect_malformed(const std::string& frame, const std::string& needle,

@@ -11,6 +11,7 @@
 #include "ctrecord/event_codec.hpp"
 #include "ctrecord/frame_compressor.hpp"
 #include "ctrecord/trace_format.hpp"
+#include "event_bytes_util.hpp"
 #include "little_endian.hpp"
 #include "trace_test_util.hpp"
 
@@ -23,30 +24,10 @@ using ctrecord::TraceEvent;
 
 constexpr std::uint8_t kIoOrderKind = 10;
 
-std::vector<TraceEvent> decode_all(std::string_view frame, std::uint64_t offset = 0) {
-  std::vector<TraceEvent> out;
-  ctrecord::decode_events(frame, offset, [&](TraceEvent&& ev) { out.push_back(std::move(ev)); });
-  return out;
-}
-
-std::string encode_all(const std::vector<TraceEvent>& events) {
-  std::string out;
-  for (const auto& ev : events) ctrecord::encode_event(ev, out);
-  return out;
-}
-
-std::string u64_le(std::uint64_t v) {
-  std::string s;
-  for (int i = 0; i < 8; ++i) s += static_cast<char>(v >> (8 * i) & 0xff);
-  return s;
-}
-
-// [kind][u32 LE length][body]
-std::string record(std::uint8_t kind, const std::string& body) {
-  std::string out(1, static_cast<char>(kind));
-  ctrecord::detail::append_u32_le(out, static_cast<std::uint32_t>(body.size()));
-  return out + body;
-}
+using ctrtest::decode_all;
+using ctrtest::encode_all;
+using ctrtest::event_bytes;
+using ctrtest::u64_le;
 
 std::string io_order_body(std::uint8_t order, std::uint64_t seq, std::uint64_t writes,
                           std::uint64_t tid) {
@@ -109,7 +90,7 @@ TEST(IoOrderCodec, ExactChunkIsAnIoRecordThenAnIoOrderRecord) {
   chunk.bytes = "hi";
   chunk.producer = 3;
   chunk.context = "c";
-  const std::string io_record = record(
+  const std::string io_record = event_bytes(
       2, std::string(1, '\x02') + u64_le(5) + u64_le(2) + "hi" + u64_le(3) + u64_le(1) + "c");
 
   std::string out;
@@ -122,13 +103,13 @@ TEST(IoOrderCodec, ExactChunkIsAnIoRecordThenAnIoOrderRecord) {
   chunk.tid = 9;
   out.clear();
   ctrecord::encode_event(chunk, out);
-  EXPECT_EQ(out, io_record + record(kIoOrderKind, io_order_body(1, 0x0102, 2, 9)));
+  EXPECT_EQ(out, io_record + event_bytes(kIoOrderKind, io_order_body(1, 0x0102, 2, 9)));
 
   chunk.order = ChunkOrder::Unsequenced;
   chunk.seq = chunk.writes = chunk.tid = 0;
   out.clear();
   ctrecord::encode_event(chunk, out);
-  EXPECT_EQ(out, io_record + record(kIoOrderKind, io_order_body(2, 0, 0, 0)));
+  EXPECT_EQ(out, io_record + event_bytes(kIoOrderKind, io_order_body(2, 0, 0, 0)));
 }
 
 TEST(IoOrderCodec, RoundTripsAllThreeOrders) {
@@ -184,7 +165,7 @@ TEST(IoOrderCodec, AReaderThatSkipsKind10SeesTheSameEventsAndBytes) {
 TEST(IoOrderCodec, IoOrderNotRightAfterAnIoRecordIsAnError) {
   const std::string io = encode_all({ctrtest::sample_chunk(Stream::Stdout, "x")});
   const std::string note = encode_all({ctrecord::NoteEvent{1, ctrecord::NoteLevel::Info, "n"}});
-  const std::string order = record(kIoOrderKind, io_order_body(1, 1, 1, 1));
+  const std::string order = event_bytes(kIoOrderKind, io_order_body(1, 1, 1, 1));
   const std::string what = "an io_order record that does not follow an io record";
   expect_malformed(order, what);               // first in the frame
   expect_malformed(note + order, what);        // after another kind
@@ -200,7 +181,7 @@ TEST(IoOrderCodec, IoOrderAtTheStartOfTheNextFrameIsAnError) {
   const std::string first =
       encode_all({ctrtest::sample_start(), ctrtest::sample_chunk(Stream::Stdout, "x")});
   const std::string second =
-      record(kIoOrderKind, io_order_body(1, 1, 1, 1)) + encode_all({ctrtest::sample_end()});
+      event_bytes(kIoOrderKind, io_order_body(1, 1, 1, 1)) + encode_all({ctrtest::sample_end()});
   ctrtest::TempFile file;
   std::string bytes(ctrecord::trace_format::kMagic.begin(), ctrecord::trace_format::kMagic.end());
   ctrecord::detail::append_u32_le(bytes, ctrecord::trace_format::kCurrentVersion);
@@ -230,15 +211,15 @@ TEST(IoOrderCodec, RejectsBadIoOrderBodies) {
   // named is just past the order byte (the archive's convention for a bad value).
   for (int order : {0, 3, 255}) {
     expect_malformed(
-        io + record(kIoOrderKind, io_order_body(static_cast<std::uint8_t>(order), 1, 1, 1)),
+        io + event_bytes(kIoOrderKind, io_order_body(static_cast<std::uint8_t>(order), 1, 1, 1)),
         "malformed io_order event at byte " + std::to_string(io.size() + 6) +
             " of the frame's decompressed data: invalid order value " + std::to_string(order) +
             " (1 exact, 2 unsequenced)");
   }
   const std::string body = io_order_body(1, 1, 1, 1);
-  expect_malformed(io + record(kIoOrderKind, body.substr(0, body.size() - 1)),
+  expect_malformed(io + event_bytes(kIoOrderKind, body.substr(0, body.size() - 1)),
                    "needs 8 bytes but only 7 are left");
-  expect_malformed(io + record(kIoOrderKind, body + "?"), "1 bytes left over");
+  expect_malformed(io + event_bytes(kIoOrderKind, body + "?"), "1 bytes left over");
   expect_malformed(io + std::string(1, static_cast<char>(kIoOrderKind)) + std::string("\x19\0", 2),
                    "event header needs 5 bytes but only 3 are left");
 }
