@@ -1,0 +1,59 @@
+// Windows back end: PipeReader, one thread that reads a pipe with ReadFile until every write
+// end is closed, mirrors each chunk to a console handle (when it has one) and hands it, tagged
+// with its stream and the time it was read, to the capture's ChunkSink.
+#pragma once
+
+#include <windows.h>
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "ctrecord/chunk_handler.hpp"
+#include "ctrecord/win_handle.hpp"
+
+namespace ctrecord {
+
+// The chunks of one capture, serialised: one handler call at a time, times from one origin.
+class ChunkSink {
+ public:
+  explicit ChunkSink(ChunkHandler handler)
+      : handler_(std::move(handler)), origin_(std::chrono::steady_clock::now()) {}
+  void deliver(Stream stream, std::string bytes);
+
+ private:
+  std::mutex mutex_;
+  ChunkHandler handler_;
+  std::chrono::steady_clock::time_point origin_;
+};
+
+class PipeReader {
+ public:
+  // Starts reading `read_end` at once. `mirror` (not owned, may be null) must stay open
+  // until join() returned.
+  PipeReader(Stream stream, UniqueHandle read_end, HANDLE mirror, ChunkSink& sink);
+  PipeReader(const PipeReader&) = delete;
+  PipeReader& operator=(const PipeReader&) = delete;
+  ~PipeReader() { join(); }
+
+  // Waits for the end of the stream (every write end closed). Idempotent.
+  void join();
+  // The read error that ended the stream early ("" at a clean end of the stream).
+  const std::string& error() const noexcept { return error_; }
+
+ private:
+  void run();
+
+  Stream stream_;
+  UniqueHandle read_end_;
+  HANDLE mirror_;
+  ChunkSink& sink_;
+  std::string error_;
+  std::thread thread_;
+};
+
+// Writes all of `bytes` to `handle` (partial writes retried). False when a write failed.
+bool write_all(HANDLE handle, const char* bytes, std::size_t size) noexcept;
+
+}  // namespace ctrecord
