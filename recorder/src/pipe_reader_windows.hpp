@@ -6,7 +6,7 @@
 #include <windows.h>
 
 #include <chrono>
-#include <mutex>
+#include <mutex>  // std::lock_guard
 #include <string>
 #include <thread>
 
@@ -14,6 +14,19 @@
 #include "ctrecord/win_handle.hpp"
 
 namespace ctrecord {
+
+// A lock that holds no kernel handle (SRWLOCK). Not std::mutex: with mingw-w64's posix
+// threads libstdc++'s std::mutex has no destructor (std_mutex.h: __GTHREAD_MUTEX_INIT is
+// defined, so pthread_mutex_destroy is never called), and winpthreads gives a contended mutex
+// a kernel object: one per-session mutex could leak a handle per session.
+class SrwLock {
+ public:
+  void lock() noexcept { AcquireSRWLockExclusive(&lock_); }
+  void unlock() noexcept { ReleaseSRWLockExclusive(&lock_); }
+
+ private:
+  SRWLOCK lock_ = SRWLOCK_INIT;
+};
 
 // The chunks of one capture, serialised: one handler call at a time, times from one origin.
 class ChunkSink {
@@ -23,7 +36,7 @@ class ChunkSink {
   void deliver(Stream stream, std::string bytes);
 
  private:
-  std::mutex mutex_;
+  SrwLock mutex_;
   ChunkHandler handler_;
   std::chrono::steady_clock::time_point origin_;
 };

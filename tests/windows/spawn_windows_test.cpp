@@ -145,5 +145,8 @@ TEST(SpawnWindows, RepeatedSpawnsLeakNoHandle) {
     ASSERT_EQ(ctrecord::run_captured_child(spec, chunks.handler()).exit_code, 0u);
     ASSERT_EQ(chunks.bytes(Stream::Stdout), "x\r\n");
   }
-  EXPECT_EQ(process_handle_count(), before);
+  // At most Wine's one-time wait object (see StartStopLoopsLeakNoHandle); a leak grows by 50.
+  const long after = process_handle_count();
+  EXPECT_GE(after, before);
+  EXPECT_LE(after, before + 1) << "handles grew from " << before << " to " << after;
 }
