@@ -1,6 +1,9 @@
 // Windows back end: the reader thread of one captured pipe (ReadFile loop, console mirror).
 #include "pipe_reader_windows.hpp"
 
+#include <pthread.h>
+
+#include <exception>
 #include <utility>
 #include <vector>
 
@@ -32,12 +35,35 @@ bool write_all(HANDLE handle, const char* bytes, std::size_t size) noexcept {
 }
 
 PipeReader::PipeReader(Stream stream, UniqueHandle read_end, HANDLE mirror, ChunkSink& sink)
-    : stream_(stream), read_end_(std::move(read_end)), mirror_(mirror), sink_(sink) {
-  thread_ = std::thread([this] { run(); });
+    : stream_(stream),
+      read_end_(std::move(read_end)),
+      finished_(CreateEventW(nullptr, TRUE, FALSE, nullptr)),
+      mirror_(mirror),
+      sink_(sink) {
+  if (!finished_) throw last_win_error("CreateEventW", std::string(stream_name(stream)));
+  thread_ = std::thread([this] {
+    run();
+    SetEvent(finished_.get());
+  });
 }
 
 void PipeReader::join() {
   if (thread_.joinable()) thread_.join();
+}
+
+bool PipeReader::join_within(std::chrono::milliseconds timeout) {
+  if (!thread_.joinable()) return !cancelled_;
+  const DWORD wait_ms = static_cast<DWORD>(timeout.count());
+  if (WaitForSingleObject(finished_.get(), wait_ms) != WAIT_OBJECT_0) {
+    cancelled_ = true;
+    // The thread may be between two ReadFile calls: cancel until it has finished.
+    const HANDLE thread = static_cast<HANDLE>(pthread_gethandle(thread_.native_handle()));
+    do {
+      CancelSynchronousIo(thread);
+    } while (WaitForSingleObject(finished_.get(), 10) != WAIT_OBJECT_0);
+  }
+  thread_.join();
+  return !cancelled_;
 }
 
 void PipeReader::run() {
@@ -48,7 +74,8 @@ void PipeReader::run() {
                   nullptr)) {
       const DWORD err = GetLastError();
       // ERROR_BROKEN_PIPE: every write end closed, the normal end of the stream.
-      if (err != ERROR_BROKEN_PIPE)
+      // ERROR_OPERATION_ABORTED: join_within() gave up on a holder that never closes.
+      if (err != ERROR_BROKEN_PIPE && !(err == ERROR_OPERATION_ABORTED && cancelled_))
         error_ = std::string("ReadFile ") + std::string(stream_name(stream_)) + ": " +
                  win_error_text(err);
       break;
@@ -56,7 +83,15 @@ void PipeReader::run() {
     if (got == 0) continue;  // a zero-byte write on the other end
     // A console that went away stops the mirror, never the capture.
     if (mirror_ != nullptr && !write_all(mirror_, buffer.data(), got)) mirror_ = nullptr;
-    sink_.deliver(stream_, std::string(buffer.data(), got));
+    try {
+      sink_.deliver(stream_, std::string(buffer.data(), got));
+    } catch (const std::exception& e) {
+      // A handler that throws ends the capture of this stream, never the process.
+      error_ =
+          std::string("chunk handler (") + std::string(stream_name(stream_)) + "): " + e.what();
+      break;
+    }
+    if (cancelled_) break;
   }
   read_end_.reset();
 }

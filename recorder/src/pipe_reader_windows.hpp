@@ -5,6 +5,7 @@
 
 #include <windows.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>  // std::lock_guard
 #include <string>
@@ -52,6 +53,9 @@ class PipeReader {
 
   // Waits for the end of the stream (every write end closed). Idempotent.
   void join();
+  // Waits up to `timeout` for the end of the stream; then cancels the blocked ReadFile
+  // (CancelSynchronousIo) and joins. True when the stream ended by itself.
+  bool join_within(std::chrono::milliseconds timeout);
   // The read error that ended the stream early ("" at a clean end of the stream).
   const std::string& error() const noexcept { return error_; }
 
@@ -60,6 +64,8 @@ class PipeReader {
 
   Stream stream_;
   UniqueHandle read_end_;
+  UniqueHandle finished_;  // manual-reset event, set when run() returns
+  std::atomic<bool> cancelled_{false};
   HANDLE mirror_;
   ChunkSink& sink_;
   std::string error_;

@@ -2,7 +2,9 @@
 // one-session-per-process slot.
 #include "ctrecord/session_windows.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <optional>
 #include <utility>
 
@@ -17,12 +19,14 @@ std::atomic<bool> g_session_active{false};
 }  // namespace
 
 struct WinSession::Impl {
-  explicit Impl(WinSessionOptions options) : sink(std::move(options.on_chunk)) {
-    mirror = options.mirror;
-  }
+  explicit Impl(WinSessionOptions options)
+      : mirror(options.mirror),
+        drain_timeout(options.drain_timeout),
+        sink(std::move(options.on_chunk)) {}
 
   // Declared in the order they are set up; stop() takes them down in reverse explicitly.
   bool mirror = true;
+  std::chrono::milliseconds drain_timeout;
   ChunkSink sink;
   std::optional<StdStreamSwap> out_swap;
   std::optional<StdStreamSwap> err_swap;
@@ -35,8 +39,15 @@ struct WinSession::Impl {
     // Restore first: that closes the pipes' write ends, so the readers reach the end.
     if (err_swap) err_swap->restore();
     if (out_swap) out_swap->restore();
-    if (out_reader) out_reader->join();
-    if (err_reader) err_reader->join();
+    // One deadline for both streams.
+    const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+    auto left = [&] {
+      const auto rest = deadline - std::chrono::steady_clock::now();
+      return std::max(std::chrono::milliseconds(0),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(rest));
+    };
+    if (out_reader && !out_reader->join_within(left())) report.held_open.push_back(Stream::Stdout);
+    if (err_reader && !err_reader->join_within(left())) report.held_open.push_back(Stream::Stderr);
     if (out_reader && report.read_error.empty()) report.read_error = out_reader->error();
     if (err_reader && report.read_error.empty()) report.read_error = err_reader->error();
     out_reader.reset();

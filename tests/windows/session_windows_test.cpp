@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <io.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -161,4 +162,42 @@ TEST(SessionWindows, StartStopLoopsLeakNoHandle) {
   const long after = process_handle_count();
   EXPECT_GE(after, before);
   EXPECT_LE(after, before + 1) << "handles grew from " << before << " to " << after;
+}
+
+TEST(SessionWindows, AChildHoldingThePipeCannotHangStop) {
+  ChunkCollector chunks;
+  auto session = ctrecord::WinSession::start({.on_chunk = chunks.handler(),
+                                              .mirror = false,
+                                              .drain_timeout = std::chrono::milliseconds(300)});
+  // A child started with inheritance, its stdout the captured one, that lives for 3 s.
+  HANDLE inheritable = nullptr;
+  ASSERT_TRUE(DuplicateHandle(GetCurrentProcess(), GetStdHandle(STD_OUTPUT_HANDLE),
+                              GetCurrentProcess(), &inheritable, 0, TRUE, DUPLICATE_SAME_ACCESS));
+  STARTUPINFOW startup{};
+  startup.cb = sizeof(startup);
+  startup.dwFlags = STARTF_USESTDHANDLES;
+  startup.hStdOutput = inheritable;
+  std::wstring exe = fixture_path(L"win_child.exe");
+  std::wstring line = L"win_child.exe out:from-child sleep:3000";
+  PROCESS_INFORMATION info{};
+  ASSERT_TRUE(CreateProcessW(exe.c_str(), line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
+                             &startup, &info));
+  CloseHandle(inheritable);
+  CloseHandle(info.hThread);
+  WaitForInputIdle(info.hProcess, 0);
+  Sleep(300);  // the child writes before it sleeps
+  const auto before = std::chrono::steady_clock::now();
+  const auto report = session.stop();
+  const auto took = std::chrono::steady_clock::now() - before;
+  const DWORD still_running = WaitForSingleObject(info.hProcess, 0);
+  WaitForSingleObject(info.hProcess, INFINITE);
+  CloseHandle(info.hProcess);
+
+  EXPECT_EQ(still_running, static_cast<DWORD>(WAIT_TIMEOUT));
+  EXPECT_LT(took, std::chrono::milliseconds(2000));
+  // The child also inherited the captured stderr: the CRT's _dup2 makes inheritable handles.
+  EXPECT_EQ(report.held_open, (std::vector<Stream>{Stream::Stdout, Stream::Stderr}));
+  EXPECT_EQ(report.read_error, "");
+  EXPECT_EQ(chunks.bytes(Stream::Stdout), "from-child\r\n");
+  EXPECT_FALSE(session.active());
 }

@@ -13,12 +13,15 @@
 // stream that mirrors to the saved copy. stop() flushes, restores (same files; see
 // std_stream_swap_windows.hpp for the handle values), waits for the pipes' end, joins the
 // threads and closes every handle it opened: start/stop loops leave the handle count as it
-// was. One session per process at a time (UsageError). Not yet: stdin capture, the drain
-// timeout (a child process still holding a pipe keeps stop() waiting).
+// was. A child process that inherited a pipe and still holds it at `drain_timeout`: the
+// readers' ReadFile is cancelled (CancelSynchronousIo) and the report names the stream. One
+// session per process at a time (UsageError). Not yet: stdin capture, set_context.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ctrecord/chunk_handler.hpp"
 
@@ -27,10 +30,12 @@ namespace ctrecord {
 struct WinSessionOptions {
   ChunkHandler on_chunk;  // required: called from the reader threads, one call at a time
   bool mirror = true;     // also write the captured bytes to the original streams
+  std::chrono::milliseconds drain_timeout{2000};  // stop(): wait this long for pipe EOF
 };
 
 struct WinStopReport {
-  std::string read_error;  // a pipe read failed before the end of the stream
+  std::string read_error;         // a pipe read (or the handler) failed before the end
+  std::vector<Stream> held_open;  // streams another process still held at the drain timeout
 };
 
 class WinSession {
