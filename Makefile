@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
 .PHONY: all deps configure build test demo test-asan test-tsan test-sanitizers stress format \
-        check-format clean help bench fuzz fuzz-long fuzz-build
+        check-format clean help bench fuzz fuzz-long fuzz-build test-windows
 
 all: build
 
@@ -19,6 +19,7 @@ help:
 	@echo "make bench            side-by-side throughput (cat, tee, zstd, script, asciinema); BENCH_SIZE=1G"
 	@echo "make fuzz             libFuzzer targets (clang, ASan+UBSan), $(FUZZ_SECONDS) s each; what CI runs"
 	@echo "make fuzz-long        the same for $(FUZZ_LONG_SECONDS) s each (FUZZ_LONG_SECONDS=...)"
+	@echo "make test-windows     Windows back end: mingw-w64 cross build, tests under Wine ($(BUILD_DIR)-windows)"
 	@echo "make format           clang-format every C++ file; check-format only checks"
 
 deps:
@@ -82,6 +83,12 @@ fuzz-long: fuzz-build
 	bash tests/fuzz/run.sh --build-dir $(BUILD_DIR)-fuzz --seconds $(FUZZ_LONG_SECONDS) \
 	  --jobs $(JOBS) $(FUZZ_TARGETS)
 
+# The Windows back end (issue 10, docs/platform-contract.md): mingw-w64 + Wine from Debian
+# (install-deps.sh --windows), its own build dir and Wine prefix; not part of `make test`.
+test-windows:
+	@bash ci/install-deps.sh --windows
+	bash ci/test-windows.sh --build-dir $(BUILD_DIR)-windows --jobs $(JOBS) -- $(CTEST_ARGS)
+
 format:
 	clang-format -i $$(git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp')
 
@@ -89,4 +96,5 @@ check-format:
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD_DIR) $(BUILD_DIR)-asan $(BUILD_DIR)-tsan $(BUILD_DIR)-bench $(BUILD_DIR)-fuzz
+	rm -rf $(BUILD_DIR) $(BUILD_DIR)-asan $(BUILD_DIR)-tsan $(BUILD_DIR)-bench $(BUILD_DIR)-fuzz \
+	  $(BUILD_DIR)-windows

@@ -1,0 +1,61 @@
+// In-process capture, Windows back end (the counterpart of session.hpp until the trace writer
+// builds for Windows): WinSession captures this process's stdout and stderr (CRT descriptors
+// 1 and 2 and the Win32 std handles) while the console stays live, handing each chunk to a
+// ChunkHandler, and puts both streams back on stop.
+//
+//   auto session = ctrecord::WinSession::start({.on_chunk = collect});
+//   std::puts("hello");   // reaches the console AND the handler ("hello\r\n" in text mode)
+//   session.stop();       // descriptors and std handles restored, threads joined
+//
+// start() flushes C stdio and C++ streams, saves each descriptor with _dup (the trap: _dup2
+// closes the OS handle it replaces), creates a pipe, gives its CRT descriptor the original
+// text/binary mode, installs it with _dup2 + SetStdHandle, and starts one reader thread per
+// stream that mirrors to the saved copy. stop() flushes, restores (same files; see
+// std_stream_swap_windows.hpp for the handle values), waits for the pipes' end, joins the
+// threads and closes every handle it opened: start/stop loops leave the handle count as it
+// was. A child process that inherited a pipe and still holds it at `drain_timeout`: the
+// readers' ReadFile is cancelled (CancelSynchronousIo) and the report names the stream. One
+// session per process at a time (UsageError). Not yet: stdin capture, set_context.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ctrecord/chunk_handler.hpp"
+
+namespace ctrecord {
+
+struct WinSessionOptions {
+  ChunkHandler on_chunk;  // required: called from the reader threads, one call at a time
+  bool mirror = true;     // also write the captured bytes to the original streams
+  std::chrono::milliseconds drain_timeout{2000};  // stop(): wait this long for pipe EOF
+};
+
+struct WinStopReport {
+  std::string read_error;         // a pipe read (or the handler) failed before the end
+  std::vector<Stream> held_open;  // streams another process still held at the drain timeout
+};
+
+class WinSession {
+ public:
+  // Throws UsageError (a session is already active, no handler) or EnvironmentError (pipe,
+  // _dup, _dup2 failures: nothing left changed).
+  static WinSession start(WinSessionOptions options);
+
+  WinSession(WinSession&&) noexcept;
+  WinSession& operator=(WinSession&&) noexcept;
+  ~WinSession();  // stops if still active
+
+  // Restores stdout and stderr, waits for the readers. A second call returns the first report.
+  WinStopReport stop();
+  bool active() const noexcept;
+
+ private:
+  struct Impl;
+  explicit WinSession(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ctrecord

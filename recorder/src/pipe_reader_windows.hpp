@@ -1,0 +1,78 @@
+// Windows back end: PipeReader, one thread that reads a pipe with ReadFile until every write
+// end is closed, mirrors each chunk to a console handle (when it has one) and hands it, tagged
+// with its stream and the time it was read, to the capture's ChunkSink.
+#pragma once
+
+#include <windows.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>  // std::lock_guard
+#include <string>
+#include <thread>
+
+#include "ctrecord/chunk_handler.hpp"
+#include "ctrecord/win_handle.hpp"
+
+namespace ctrecord {
+
+// A lock that holds no kernel handle (SRWLOCK). Not std::mutex: with mingw-w64's posix
+// threads libstdc++'s std::mutex has no destructor (std_mutex.h: __GTHREAD_MUTEX_INIT is
+// defined, so pthread_mutex_destroy is never called), and winpthreads gives a contended mutex
+// a kernel object: one per-session mutex could leak a handle per session.
+class SrwLock {
+ public:
+  void lock() noexcept { AcquireSRWLockExclusive(&lock_); }
+  void unlock() noexcept { ReleaseSRWLockExclusive(&lock_); }
+
+ private:
+  SRWLOCK lock_ = SRWLOCK_INIT;
+};
+
+// The chunks of one capture, serialised: one handler call at a time, times from one origin.
+class ChunkSink {
+ public:
+  explicit ChunkSink(ChunkHandler handler)
+      : handler_(std::move(handler)), origin_(std::chrono::steady_clock::now()) {}
+  void deliver(Stream stream, std::string bytes);
+
+ private:
+  SrwLock mutex_;
+  ChunkHandler handler_;
+  std::chrono::steady_clock::time_point origin_;
+};
+
+class PipeReader {
+ public:
+  // Starts reading `read_end` at once. `mirror` (not owned, may be null) must stay open
+  // until join() returned.
+  PipeReader(Stream stream, UniqueHandle read_end, HANDLE mirror, ChunkSink& sink);
+  PipeReader(const PipeReader&) = delete;
+  PipeReader& operator=(const PipeReader&) = delete;
+  ~PipeReader() { join(); }
+
+  // Waits for the end of the stream (every write end closed). Idempotent.
+  void join();
+  // Waits up to `timeout` for the end of the stream; then cancels the blocked ReadFile
+  // (CancelSynchronousIo) and joins. True when the stream ended by itself.
+  bool join_within(std::chrono::milliseconds timeout);
+  // The read error that ended the stream early ("" at a clean end of the stream).
+  const std::string& error() const noexcept { return error_; }
+
+ private:
+  void run();
+
+  Stream stream_;
+  UniqueHandle read_end_;
+  UniqueHandle finished_;  // manual-reset event, set when run() returns
+  std::atomic<bool> cancelled_{false};
+  HANDLE mirror_;
+  ChunkSink& sink_;
+  std::string error_;
+  std::thread thread_;
+};
+
+// Writes all of `bytes` to `handle` (partial writes retried). False when a write failed.
+bool write_all(HANDLE handle, const char* bytes, std::size_t size) noexcept;
+
+}  // namespace ctrecord

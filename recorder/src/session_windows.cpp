@@ -1,0 +1,108 @@
+// Windows back end of in-process capture: two StdStreamSwaps, their reader threads, and the
+// one-session-per-process slot.
+#include "ctrecord/session_windows.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <utility>
+
+#include "ctrecord/errors.hpp"
+#include "pipe_reader_windows.hpp"
+#include "std_stream_swap_windows.hpp"
+
+namespace ctrecord {
+
+namespace {
+std::atomic<bool> g_session_active{false};
+}  // namespace
+
+struct WinSession::Impl {
+  explicit Impl(WinSessionOptions options)
+      : mirror(options.mirror),
+        drain_timeout(options.drain_timeout),
+        sink(std::move(options.on_chunk)) {}
+
+  // Declared in the order they are set up; stop() takes them down in reverse explicitly.
+  bool mirror = true;
+  std::chrono::milliseconds drain_timeout;
+  ChunkSink sink;
+  std::optional<StdStreamSwap> out_swap;
+  std::optional<StdStreamSwap> err_swap;
+  std::optional<PipeReader> out_reader;
+  std::optional<PipeReader> err_reader;
+  bool active = false;
+  WinStopReport report;
+
+  void take_down() noexcept {
+    // Restore first: that closes the pipes' write ends, so the readers reach the end.
+    if (err_swap) err_swap->restore();
+    if (out_swap) out_swap->restore();
+    // One deadline for both streams.
+    const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+    auto left = [&] {
+      const auto rest = deadline - std::chrono::steady_clock::now();
+      return std::max(std::chrono::milliseconds(0),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(rest));
+    };
+    if (out_reader && !out_reader->join_within(left())) report.held_open.push_back(Stream::Stdout);
+    if (err_reader && !err_reader->join_within(left())) report.held_open.push_back(Stream::Stderr);
+    if (out_reader && report.read_error.empty()) report.read_error = out_reader->error();
+    if (err_reader && report.read_error.empty()) report.read_error = err_reader->error();
+    out_reader.reset();
+    err_reader.reset();
+    err_swap.reset();  // closes the saved copies, after the readers stopped mirroring
+    out_swap.reset();
+  }
+};
+
+WinSession WinSession::start(WinSessionOptions options) {
+  if (!options.on_chunk) throw UsageError("WinSession::start: on_chunk is required");
+  if (g_session_active.exchange(true))
+    throw UsageError("WinSession::start: a session is already active in this process");
+  auto impl = std::make_unique<Impl>(std::move(options));
+  try {
+    impl->out_swap.emplace(1, STD_OUTPUT_HANDLE);
+    impl->err_swap.emplace(2, STD_ERROR_HANDLE);
+    impl->out_reader.emplace(Stream::Stdout, impl->out_swap->take_read_end(),
+                             impl->mirror ? impl->out_swap->console() : nullptr, impl->sink);
+    impl->err_reader.emplace(Stream::Stderr, impl->err_swap->take_read_end(),
+                             impl->mirror ? impl->err_swap->console() : nullptr, impl->sink);
+  } catch (...) {
+    impl->take_down();
+    g_session_active = false;
+    throw;
+  }
+  impl->active = true;
+  return WinSession(std::move(impl));
+}
+
+WinSession::WinSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+WinSession::WinSession(WinSession&&) noexcept = default;
+WinSession& WinSession::operator=(WinSession&& other) noexcept {
+  if (this != &other) {
+    if (impl_) stop();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+WinSession::~WinSession() {
+  if (impl_) stop();
+}
+
+WinStopReport WinSession::stop() {
+  if (!impl_) return {};
+  if (impl_->active) {
+    impl_->take_down();
+    impl_->active = false;
+    g_session_active = false;
+  }
+  return impl_->report;
+}
+
+bool WinSession::active() const noexcept {
+  return impl_ && impl_->active;
+}
+
+}  // namespace ctrecord
