@@ -1,5 +1,5 @@
-// Windows back end of in-process capture: two StdStreamSwaps, their reader threads, and the
-// one-session-per-process slot.
+// Windows back end of in-process capture: two StdStreamSwaps, their reader threads, the
+// StdinCapture, and the one-session-per-process slot.
 #include "ctrecord/session_windows.hpp"
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include "ctrecord/errors.hpp"
 #include "pipe_reader_windows.hpp"
 #include "std_stream_swap_windows.hpp"
+#include "stdin_capture_windows.hpp"
 
 namespace ctrecord {
 
@@ -21,13 +22,19 @@ std::atomic<bool> g_session_active{false};
 struct WinSession::Impl {
   explicit Impl(WinSessionOptions options)
       : mirror(options.mirror),
+        capture_stdin(options.capture_stdin),
         drain_timeout(options.drain_timeout),
         sink(std::move(options.on_chunk)) {}
 
   // Declared in the order they are set up; stop() takes them down in reverse explicitly.
   bool mirror = true;
+  bool capture_stdin = true;
   std::chrono::milliseconds drain_timeout;
   ChunkSink sink;
+  std::optional<StdinCapture> stdin_capture;
+  // Descriptor 0 closed at start: its std handle, which the CRT resets whenever a descriptor
+  // passes through number 0 (dup_above_std_fds), put back after start and after stop.
+  std::optional<HANDLE> closed_stdin_std;
   std::optional<StdStreamSwap> out_swap;
   std::optional<StdStreamSwap> err_swap;
   std::optional<PipeReader> out_reader;
@@ -36,6 +43,12 @@ struct WinSession::Impl {
   WinStopReport report;
 
   void take_down() noexcept {
+    // Stdin first: the original is back and the feeder stopped (never waits for input).
+    if (stdin_capture) {
+      const StdinCapture::Result stdin_result = stdin_capture->stop();
+      report.stdin_unconsumed_bytes = stdin_result.unconsumed_bytes;
+      if (report.read_error.empty()) report.read_error = stdin_result.error;
+    }
     // Restore first: that closes the pipes' write ends, so the readers reach the end.
     if (err_swap) err_swap->restore();
     if (out_swap) out_swap->restore();
@@ -54,6 +67,8 @@ struct WinSession::Impl {
     err_reader.reset();
     err_swap.reset();  // closes the saved copies, after the readers stopped mirroring
     out_swap.reset();
+    stdin_capture.reset();
+    if (closed_stdin_std) SetStdHandle(STD_INPUT_HANDLE, *closed_stdin_std);
   }
 };
 
@@ -63,6 +78,8 @@ WinSession WinSession::start(WinSessionOptions options) {
     throw UsageError("WinSession::start: a session is already active in this process");
   auto impl = std::make_unique<Impl>(std::move(options));
   try {
+    if (crt_os_handle(0) == nullptr) impl->closed_stdin_std = GetStdHandle(STD_INPUT_HANDLE);
+    if (impl->capture_stdin) impl->stdin_capture.emplace(impl->sink);
     impl->out_swap.emplace(1, STD_OUTPUT_HANDLE);
     impl->err_swap.emplace(2, STD_ERROR_HANDLE);
     impl->out_reader.emplace(Stream::Stdout, impl->out_swap->take_read_end(),
@@ -74,6 +91,7 @@ WinSession WinSession::start(WinSessionOptions options) {
     g_session_active = false;
     throw;
   }
+  if (impl->closed_stdin_std) SetStdHandle(STD_INPUT_HANDLE, *impl->closed_stdin_std);
   impl->active = true;
   return WinSession(std::move(impl));
 }

@@ -22,11 +22,38 @@ std::string fd_name(int fd) {
 }
 
 HANDLE os_handle(int fd) {
+  return crt_os_handle(fd);
+}
+
+}  // namespace
+
+HANDLE crt_os_handle(int fd) {
   const intptr_t handle = _get_osfhandle(fd);
   return handle == -1 || handle == -2 ? nullptr : reinterpret_cast<HANDLE>(handle);
 }
 
-}  // namespace
+int dup_above_std_fds(int fd) {
+  int low[3];
+  int held = 0;
+  int copy = _dup(fd);
+  while (copy != -1 && copy < 3 && held < 3) {
+    low[held++] = copy;
+    copy = _dup(fd);
+  }
+  const int err = errno;
+  for (int i = 0; i < held; ++i) _close(low[i]);  // closed again (the std handle: see session)
+  errno = err;
+  return copy;
+}
+
+int move_above_std_fds(int fd) {
+  if (fd == -1 || fd > 2) return fd;
+  const int copy = dup_above_std_fds(fd);
+  const int err = errno;
+  _close(fd);
+  errno = err;
+  return copy;
+}
 
 void flush_standard_streams() {
   std::fflush(nullptr);
@@ -51,21 +78,23 @@ StdStreamSwap::StdStreamSwap(int fd, DWORD std_id) : fd_(fd), std_id_(std_id) {
 
   int mode = _O_TEXT;
   if (fd_handle != nullptr) {
-    saved_fd_ = _dup(fd);
+    saved_fd_ = dup_above_std_fds(fd);
     if (saved_fd_ == -1)
       throw EnvironmentError("_dup " + fd_name(fd) + ": " + std::strerror(errno));
     mode = _setmode(fd, _O_BINARY);      // read the mode (there is no getter) ...
     if (mode != -1) _setmode(fd, mode);  // ... and put it back
     if (mode == -1) mode = _O_TEXT;
   }
-  const int pipe_fd = _open_osfhandle(reinterpret_cast<intptr_t>(write_end.get()), mode);
+  int pipe_fd = _open_osfhandle(reinterpret_cast<intptr_t>(write_end.get()), mode);
+  if (pipe_fd != -1) write_end.release();  // pipe_fd owns it now
+  // Above 2: with descriptor fd itself closed it would land there and be closed below.
+  pipe_fd = move_above_std_fds(pipe_fd);
   if (pipe_fd == -1) {
     const int err = errno;
     if (saved_fd_ != -1) _close(saved_fd_);
     saved_fd_ = -1;
     throw EnvironmentError("_open_osfhandle " + fd_name(fd) + ": " + std::strerror(err));
   }
-  write_end.release();  // pipe_fd owns it now
 
   flush_standard_streams();
   if (_dup2(pipe_fd, fd) == -1) {

@@ -20,6 +20,16 @@ namespace ctrecord {
 // fflush(nullptr) and the C++ standard streams.
 void flush_standard_streams();
 
+// The CRT gives a new descriptor the lowest free number, which is a standard descriptor when
+// one of 0..2 is closed: a saved copy or a pipe would then BE the program's stdin (or stdout)
+// during the capture. These keep them above 2; -1 with errno set on failure.
+// _dup(fd) at a descriptor above 2.
+int dup_above_std_fds(int fd);
+// `fd` itself when it is above 2, else a copy above 2 with `fd` closed (on failure too).
+int move_above_std_fds(int fd);
+// The CRT descriptor's OS handle, or null when it is not open.
+HANDLE crt_os_handle(int fd);
+
 class StdStreamSwap {
  public:
   // Swaps in a new pipe for descriptor `fd` (1 or 2) / std handle `std_id`. Throws

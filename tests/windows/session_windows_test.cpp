@@ -201,3 +201,48 @@ TEST(SessionWindows, AChildHoldingThePipeCannotHangStop) {
   EXPECT_EQ(chunks.bytes(Stream::Stdout), "from-child\r\n");
   EXPECT_FALSE(session.active());
 }
+
+TEST(SessionWindows, AClosedDescriptorIsCapturedAndClosedAgain) {
+  // Descriptor 2 closed: the CRT gives new descriptors the lowest free number, so the saved
+  // copy of stdout would become descriptor 2 and be closed by stderr's swap (stdout's mirror
+  // lost). Stdout goes to a file here to see the mirror; GoogleTest's report waits for stop.
+  std::fflush(nullptr);
+  const HANDLE out_std = GetStdHandle(STD_OUTPUT_HANDLE);
+  const HANDLE err_std = GetStdHandle(STD_ERROR_HANDLE);
+  const int out_saved = _dup(1);
+  const int err_saved = _dup(2);
+  const char* path = "session_closed_fd.txt";
+  const int file = _open(path, _O_CREAT | _O_TRUNC | _O_WRONLY | _O_BINARY, 0600);
+  _dup2(file, 1);
+  _close(file);
+  SetStdHandle(STD_OUTPUT_HANDLE, reinterpret_cast<HANDLE>(_get_osfhandle(1)));
+  _close(2);
+  SetStdHandle(STD_ERROR_HANDLE, nullptr);
+  const intptr_t closed = _get_osfhandle(2);
+  ChunkCollector chunks;
+  auto session = ctrecord::WinSession::start({.on_chunk = chunks.handler()});
+  std::printf("to-out\n");
+  std::fprintf(stderr, "to-closed\n");
+  const auto report = session.stop();
+  const intptr_t after = _get_osfhandle(2);
+  const HANDLE std_after = GetStdHandle(STD_ERROR_HANDLE);
+  std::fflush(nullptr);
+  _dup2(out_saved, 1);
+  _dup2(err_saved, 2);
+  _close(out_saved);
+  _close(err_saved);
+  SetStdHandle(STD_OUTPUT_HANDLE, out_std);
+  SetStdHandle(STD_ERROR_HANDLE, err_std);
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream mirrored;
+  mirrored << in.rdbuf();
+  in.close();
+  std::remove(path);
+
+  EXPECT_EQ(report.read_error, "");
+  EXPECT_EQ(chunks.bytes(Stream::Stdout), "to-out\n");
+  EXPECT_EQ(mirrored.str(), "to-out\n");
+  EXPECT_EQ(chunks.bytes(Stream::Stderr), "to-closed\r\n");
+  EXPECT_EQ(after, closed);
+  EXPECT_EQ(std_after, nullptr);
+}

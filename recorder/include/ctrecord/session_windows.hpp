@@ -1,24 +1,31 @@
 // In-process capture, Windows back end (the counterpart of session.hpp until the trace writer
-// builds for Windows): WinSession captures this process's stdout and stderr (CRT descriptors
-// 1 and 2 and the Win32 std handles) while the console stays live, handing each chunk to a
-// ChunkHandler, and puts both streams back on stop.
+// builds for Windows): WinSession captures this process's stdin, stdout and stderr (CRT
+// descriptors 0, 1 and 2 and the Win32 std handles) while the console stays live, handing each
+// chunk to a ChunkHandler, and puts all three back on stop.
 //
 //   auto session = ctrecord::WinSession::start({.on_chunk = collect});
 //   std::puts("hello");   // reaches the console AND the handler ("hello\r\n" in text mode)
 //   session.stop();       // descriptors and std handles restored, threads joined
 //
-// start() flushes C stdio and C++ streams, saves each descriptor with _dup (the trap: _dup2
-// closes the OS handle it replaces), creates a pipe, gives its CRT descriptor the original
-// text/binary mode, installs it with _dup2 + SetStdHandle, and starts one reader thread per
-// stream that mirrors to the saved copy. stop() flushes, restores (same files; see
-// std_stream_swap_windows.hpp for the handle values), waits for the pipes' end, joins the
-// threads and closes every handle it opened: start/stop loops leave the handle count as it
-// was. A child process that inherited a pipe and still holds it at `drain_timeout`: the
-// readers' ReadFile is cancelled (CancelSynchronousIo) and the report names the stream. One
-// session per process at a time (UsageError). Not yet: stdin capture, set_context.
+// start() flushes C stdio and C++ streams, saves each output descriptor with _dup (the trap:
+// _dup2 closes the OS handle it replaces), creates a pipe, gives its CRT descriptor the
+// original text/binary mode, installs it with _dup2 + SetStdHandle, and starts one reader
+// thread per stream that mirrors to the saved copy. stdin (capture_stdin, as on POSIX): a
+// regular file is left in place and the bytes consumed by stop() are recorded (no read-ahead);
+// any other stdin (pipe, console, NUL) is replaced by a pipe that a feeder thread fills from
+// the saved original, recording what it fed; what was fed or read ahead but not consumed by
+// stop() is counted (stdin_unconsumed_bytes: later readers of stdin will not see it); a closed
+// descriptor 0 is left alone (stdin_capture_windows.hpp). stop() flushes, restores (same files
+// and text/binary modes; see std_stream_swap_windows.hpp for the handle values), stops the
+// feeder at once (a blocked ReadFile or WriteFile is cancelled), waits for the output pipes'
+// end, joins the threads and closes every handle it opened: start/stop loops leave the handle
+// count as it was. A child process that inherited an output pipe and still holds it at
+// `drain_timeout`: the readers' ReadFile is cancelled (CancelSynchronousIo) and the report
+// names the stream. One session per process at a time (UsageError). Not yet: set_context.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,14 +35,17 @@
 namespace ctrecord {
 
 struct WinSessionOptions {
-  ChunkHandler on_chunk;  // required: called from the reader threads, one call at a time
-  bool mirror = true;     // also write the captured bytes to the original streams
+  ChunkHandler on_chunk;      // required: called from the reader threads, one call at a time
+  bool mirror = true;         // also write the captured bytes to the original streams
+  bool capture_stdin = true;  // false: descriptor 0 is left alone and not recorded
   std::chrono::milliseconds drain_timeout{2000};  // stop(): wait this long for pipe EOF
 };
 
 struct WinStopReport {
-  std::string read_error;         // a pipe read (or the handler) failed before the end
+  std::string read_error;  // a stream's capture is incomplete: a read, the handler, or stdin's
+                           // file range failed (the first such problem)
   std::vector<Stream> held_open;  // streams another process still held at the drain timeout
+  std::uint64_t stdin_unconsumed_bytes = 0;  // read ahead, never consumed by the program
 };
 
 class WinSession {
@@ -48,7 +58,8 @@ class WinSession {
   WinSession& operator=(WinSession&&) noexcept;
   ~WinSession();  // stops if still active
 
-  // Restores stdout and stderr, waits for the readers. A second call returns the first report.
+  // Restores stdin, stdout and stderr, waits for the readers. A second call returns the first
+  // report.
   WinStopReport stop();
   bool active() const noexcept;
 

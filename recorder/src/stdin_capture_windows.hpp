@@ -1,0 +1,85 @@
+// Windows back end of in-process capture: StdinCapture, what WinSession does with standard
+// input (CRT descriptor 0 and STD_INPUT_HANDLE). The counterpart of POSIX Session's stdin
+// handling (StdinRelay + FileStdin):
+//
+//   - a regular file (GetFileType == FILE_TYPE_DISK) stays in place, untouched; stop() reads
+//     back the range between the file position at start and the position at stop (through a
+//     DuplicateHandle copy: same file object, same position) and hands it on as stdin chunks.
+//     No read-ahead, so nothing is unconsumed.
+//   - anything else (pipe, console, NUL, unknown): the original is saved with _dup (the
+//     _dup2 trap, see std_stream_swap_windows.hpp), a pipe's read end becomes descriptor 0 in
+//     the original text/binary mode and the std handle, and a feeder thread reads the saved
+//     stdin and writes into the pipe, handing what it fed on as stdin chunks. At stop the
+//     original is put back first, then the feeder is stopped even when it is blocked in
+//     ReadFile (nothing to read) or WriteFile (the program stopped reading): the blocked call
+//     is cancelled with CancelSynchronousIo while our copy of the read end is drained, which
+//     also makes room for a blocked write. Bytes fed but never read by the program, plus bytes
+//     read from the original but never fed, are the unconsumed count: later readers of stdin
+//     will not see them.
+//   - descriptor 0 not open: left alone, nothing recorded.
+#pragma once
+
+#include <windows.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <thread>
+
+#include "ctrecord/win_handle.hpp"
+#include "pipe_reader_windows.hpp"
+
+namespace ctrecord {
+
+class StdinCapture {
+ public:
+  enum class Mode { Closed, File, Forwarded };
+
+  struct Result {
+    std::uint64_t unconsumed_bytes = 0;  // read ahead from the original, never read by the program
+    std::string error;                   // the capture of stdin is incomplete ("" when it is not)
+  };
+
+  // Looks at descriptor 0 and sets up the capture for its kind. Throws EnvironmentError with
+  // nothing changed. `sink` must outlive this object.
+  explicit StdinCapture(ChunkSink& sink);
+  StdinCapture(const StdinCapture&) = delete;
+  StdinCapture& operator=(const StdinCapture&) = delete;
+  ~StdinCapture();  // stop() when it was not called
+
+  Mode mode() const noexcept { return mode_; }
+  // Puts descriptor 0 and STD_INPUT_HANDLE back (the same file; the text/binary mode as at
+  // start), stops the feeder, records a file's consumed range. Never blocks for long. The
+  // second call returns an empty result.
+  Result stop() noexcept;
+
+ private:
+  void start_forwarding(HANDLE fd_handle);
+  void feed() noexcept;
+  std::uint64_t drain_pipe() noexcept;
+  Result record_file_range() noexcept;
+
+  ChunkSink& sink_;
+  Mode mode_ = Mode::Closed;
+  bool stopped_ = false;
+  // File mode.
+  UniqueHandle file_;  // DuplicateHandle of descriptor 0's handle (shares the file position)
+  LARGE_INTEGER start_position_{};
+  // Forwarded mode.
+  HANDLE original_std_ = nullptr;  // GetStdHandle value at start (not owned)
+  bool std_was_fd_ = false;        // it was descriptor 0's own handle
+  int text_mode_ = 0;              // _O_TEXT or _O_BINARY of descriptor 0 at start
+  int saved_fd_ = -1;              // _dup of descriptor 0: the original stdin, the feeder's source
+  HANDLE source_ = nullptr;        // saved_fd_'s OS handle (owned by saved_fd_)
+  bool source_is_pipe_ = false;    // a zero-byte read is not the end of a pipe
+  bool swapped_ = false;
+  UniqueHandle pipe_read_copy_;  // our copy of the pipe's read end: counts what is left unread
+  UniqueHandle pipe_write_;      // the feeder's end; closed at the original's end
+  UniqueHandle finished_;        // manual-reset event, set when the feeder returns
+  std::atomic<bool> cancelled_{false};
+  std::uint64_t unfed_bytes_ = 0;  // feeder only until joined
+  std::string error_;              // feeder only until joined
+  std::thread thread_;
+};
+
+}  // namespace ctrecord
