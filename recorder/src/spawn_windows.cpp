@@ -1,9 +1,11 @@
-// Windows back end of spawn mode: pipes, CreateProcessW with a handle list, reader threads,
-// stdin feeder, exit code.
+// Windows back end of spawn mode: PATH lookup, environment block, pipes, CreateProcessW with a
+// handle list, reader threads, stdin feeder, exit code.
 #include "ctrecord/spawn_windows.hpp"
 
+#include <algorithm>
 #include <array>
 #include <memory>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -15,10 +17,82 @@ namespace ctrecord {
 
 namespace {
 
+// UTF-8, for error messages.
 std::string narrow(const std::wstring& text) {
-  std::string out;
-  for (wchar_t c : text) out.push_back(c < 0x80 ? static_cast<char>(c) : '?');
+  if (text.empty()) return {};
+  const int size = WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()),
+                                       nullptr, 0, nullptr, nullptr);
+  std::string out(static_cast<std::size_t>(std::max(size, 0)), '\0');
+  WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), out.data(), size,
+                      nullptr, nullptr);
   return out;
+}
+
+bool is_separator(wchar_t c) {
+  return c == L'\\' || c == L'/';
+}
+
+bool has_directory_part(const std::wstring& name) {
+  return name.find_first_of(L"\\/:") != std::wstring::npos;
+}
+
+bool is_absolute(const std::wstring& path) {
+  return (!path.empty() && is_separator(path[0])) || (path.size() >= 2 && path[1] == L':');
+}
+
+// The last component has a '.': CreateProcess then appends no ".exe".
+bool has_extension(const std::wstring& name) {
+  const std::size_t dot = name.find_last_of(L'.');
+  if (dot == std::wstring::npos) return false;
+  const std::size_t separator = name.find_last_of(L"\\/:");
+  return separator == std::wstring::npos || dot > separator;
+}
+
+bool is_file(const std::wstring& path) {
+  const DWORD attributes = GetFileAttributesW(path.c_str());
+  return attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_DIRECTORY) == 0;
+}
+
+std::wstring environment_variable(const wchar_t* name) {
+  std::wstring value(256, L'\0');
+  for (;;) {
+    const DWORD length =
+        GetEnvironmentVariableW(name, value.data(), static_cast<DWORD>(value.size()));
+    if (length == 0) return {};
+    if (length < value.size()) {
+      value.resize(length);
+      return value;
+    }
+    value.resize(length);  // too small: `length` includes the terminating null
+  }
+}
+
+// The UTF-16 environment block: entries sorted by name without regard to case, each
+// null-terminated, and one more null at the end.
+std::wstring environment_block(std::vector<std::wstring> entries) {
+  for (const std::wstring& entry : entries) {
+    // "=C:=C:\dir" (a drive's current directory) has its '=' after the first character.
+    if (entry.find(L'=', 1) == std::wstring::npos || entry.find(L'\0') != std::wstring::npos)
+      throw UsageError("environment entry \"" + narrow(entry.substr(0, entry.find(L'\0'))) +
+                       "\" is not NAME=VALUE");
+  }
+  const auto name_of = [](const std::wstring& entry) {
+    return std::wstring_view(entry).substr(0, entry.find(L'=', 1));
+  };
+  std::stable_sort(entries.begin(), entries.end(), [&](const auto& a, const auto& b) {
+    const std::wstring_view x = name_of(a);
+    const std::wstring_view y = name_of(b);
+    return CompareStringOrdinal(x.data(), static_cast<int>(x.size()), y.data(),
+                                static_cast<int>(y.size()), TRUE) == CSTR_LESS_THAN;
+  });
+  std::wstring block;
+  for (const std::wstring& entry : entries) {
+    block += entry;
+    block += L'\0';
+  }
+  if (entries.empty()) block += L'\0';  // an empty block is two nulls
+  block += L'\0';
+  return block;
 }
 
 struct Pipe {
@@ -86,6 +160,29 @@ HANDLE console_handle(DWORD std_id) {
 
 }  // namespace
 
+ResolvedWinCommand resolve_win_command(const std::wstring& name, const wchar_t* path_env) {
+  if (name.empty()) return {L"", ERROR_FILE_NOT_FOUND};
+  const bool append_exe = !has_extension(name);
+  if (has_directory_part(name)) {
+    if (append_exe && !is_file(name) && is_file(name + L".exe")) return {name + L".exe", 0};
+    return {name, 0};  // CreateProcessW reports what is wrong with it
+  }
+  const std::wstring search = path_env != nullptr ? path_env : environment_variable(L"PATH");
+  std::size_t begin = 0;
+  while (begin <= search.size()) {
+    std::size_t end = search.find(L';', begin);
+    if (end == std::wstring::npos) end = search.size();
+    std::wstring dir = search.substr(begin, end - begin);
+    begin = end + 1;
+    dir.erase(std::remove(dir.begin(), dir.end(), L'"'), dir.end());
+    if (dir.empty()) continue;
+    if (!is_separator(dir.back())) dir += L'\\';
+    const std::wstring candidate = dir + name + (append_exe ? L".exe" : L"");
+    if (is_file(candidate)) return {candidate, 0};
+  }
+  return {L"", ERROR_FILE_NOT_FOUND};
+}
+
 std::wstring quote_command_line(const std::vector<std::wstring>& argv) {
   // The rules of CommandLineToArgvW: backslashes are literal unless they precede a quote.
   std::wstring line;
@@ -114,7 +211,19 @@ std::wstring quote_command_line(const std::vector<std::wstring>& argv) {
 }
 
 WinChildResult run_captured_child(const WinChildSpec& spec, const ChunkHandler& on_chunk) {
-  const std::string exe = narrow(spec.executable);
+  // A relative path with a directory part is relative to where the child runs.
+  std::wstring name = spec.executable;
+  if (!spec.cwd.empty() && has_directory_part(name) && !is_absolute(name))
+    name = spec.cwd + (is_separator(spec.cwd.back()) ? L"" : L"\\") + name;
+  const ResolvedWinCommand command = resolve_win_command(name, nullptr);
+  if (command.path.empty())
+    throw WinSpawnError("cannot run '" + narrow(spec.executable) +
+                            "': not found in PATH: " + win_error_text(command.error),
+                        command.error);
+  const std::string exe = narrow(command.path);
+  std::wstring environment;
+  if (spec.environment) environment = environment_block(*spec.environment);
+
   Pipe out = make_pipe("stdout");
   Pipe err = make_pipe("stderr");
   make_inheritable(out.write.get(), "stdout");
@@ -140,9 +249,16 @@ WinChildResult run_captured_child(const WinChildSpec& spec, const ChunkHandler& 
 
   std::wstring command_line = quote_command_line(spec.argv);
   PROCESS_INFORMATION info{};
-  if (!CreateProcessW(spec.executable.c_str(), command_line.data(), nullptr, nullptr, TRUE,
-                      EXTENDED_STARTUPINFO_PRESENT, nullptr, nullptr, &startup.StartupInfo, &info))
-    throw last_win_error("CreateProcessW", exe);
+  DWORD flags = EXTENDED_STARTUPINFO_PRESENT;
+  if (spec.environment) flags |= CREATE_UNICODE_ENVIRONMENT;
+  if (!CreateProcessW(command.path.c_str(), command_line.data(), nullptr, nullptr, TRUE, flags,
+                      spec.environment ? environment.data() : nullptr,
+                      spec.cwd.empty() ? nullptr : spec.cwd.c_str(), &startup.StartupInfo, &info)) {
+    const DWORD error = GetLastError();
+    std::string what = "CreateProcessW " + exe;
+    if (!spec.cwd.empty()) what += " (cwd " + narrow(spec.cwd) + ")";
+    throw WinSpawnError(what + ": " + win_error_text(error), error);
+  }
   UniqueHandle process(info.hProcess);
   UniqueHandle(info.hThread).reset();
 

@@ -3,6 +3,8 @@
 //   binout:TEXT         (stdout switched to binary mode first: "\n" stays "\n")
 //   echo                (stdin copied to stdout in binary mode until its end)
 //   big:N               (N bytes of 'x' to stdout, binary)
+//   cwd                 (the working directory, UTF-8, binary: "C:\dir\n")
+//   env:NAME            (NAME's value, UTF-8, binary: "value\n", or "<unset>\n")
 //   sleep:MS  exit:N
 #include <fcntl.h>
 #include <io.h>
@@ -11,6 +13,22 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+
+namespace {
+
+// `text` as UTF-8 and "\n" on stdout, in binary mode.
+void print_utf8(const std::wstring& text) {
+  std::string out(text.size() * 4 + 1, '\0');
+  const int size = WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()),
+                                       out.data(), static_cast<int>(out.size()), nullptr, nullptr);
+  out.resize(static_cast<std::size_t>(size));
+  out += '\n';
+  std::fflush(stdout);
+  _setmode(1, _O_BINARY);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
@@ -39,6 +57,21 @@ int main(int argc, char** argv) {
       const std::string chunk(65536, 'x');
       for (long left = std::atol(value.c_str()); left > 0; left -= 65536)
         std::fwrite(chunk.data(), 1, left < 65536 ? static_cast<std::size_t>(left) : 65536, stdout);
+    } else if (action == "cwd") {
+      std::wstring dir(32768, L'\0');
+      dir.resize(GetCurrentDirectoryW(static_cast<DWORD>(dir.size()), dir.data()));
+      print_utf8(dir);
+    } else if (action == "env") {
+      const std::wstring name(value.begin(), value.end());  // ASCII names
+      std::wstring text(32768, L'\0');
+      const DWORD length =
+          GetEnvironmentVariableW(name.c_str(), text.data(), static_cast<DWORD>(text.size()));
+      if (length == 0 && GetLastError() == ERROR_ENVVAR_NOT_FOUND) {
+        text = L"<unset>";
+      } else {
+        text.resize(length);
+      }
+      print_utf8(text);
     } else if (action == "sleep") {
       std::fflush(nullptr);
       Sleep(static_cast<DWORD>(std::atol(value.c_str())));

@@ -4,6 +4,14 @@
 // process holds, even handles marked inheritable; one reader thread per output pipe
 // (ReadFile), mirroring to this process's stdout/stderr; stdin fed from a string or the NUL
 // device; the exit code. Bytes are raw: a CRT text-mode child's "\r\n" stays "\r\n".
+//
+// Like ChildSpec on POSIX: a bare program name is looked up in this process's PATH (never the
+// child's environment; resolve_win_command), a relative path is relative to `cwd` when that
+// is set, the environment is inherited or given whole (a UTF-16 block), and a program that
+// cannot be started is a WinSpawnError naming it, with the system's message and the shell's
+// status (127 not found, 126 otherwise) for a caller that reports it as an exit status.
+// Not done: descendants (no job object: a grandchild that keeps the output pipes open keeps
+// run_captured_child waiting), Ctrl+C forwarding (docs/platform-contract.md).
 #pragma once
 
 #include <windows.h>
@@ -13,15 +21,23 @@
 #include <vector>
 
 #include "ctrecord/chunk_handler.hpp"
+#include "ctrecord/errors.hpp"
 
 namespace ctrecord {
 
 struct WinChildSpec {
-  std::wstring executable;         // full path of the .exe
+  // What to run: a path (relative to `cwd` when that is set), or a bare name (no '\', '/' or
+  // ':') looked up in PATH. ".exe" is appended to a name without an extension when that file
+  // exists (CreateProcess's own rule).
+  std::wstring executable;
   std::vector<std::wstring> argv;  // argv[0] first; quoted into one command line
   // Fed to the child's stdin through a pipe, then closed; nullopt: stdin is the NUL device.
   std::optional<std::string> stdin_bytes;
   bool mirror = true;  // also write the output to this process's stdout/stderr
+  std::wstring cwd;    // the child's working directory ("": ours)
+  // The child's whole environment, "NAME=VALUE" each (sorted by name for the block, as
+  // Windows wants); nullopt: ours. An entry without '=' or with a NUL is a UsageError.
+  std::optional<std::vector<std::wstring>> environment;
 };
 
 struct WinChildResult {
@@ -29,10 +45,43 @@ struct WinChildResult {
   std::string read_error;  // set when a pipe read failed before the end of the stream
 };
 
+// A program that could not be started: not found in PATH, or CreateProcessW failed.
+class WinSpawnError : public EnvironmentError {
+ public:
+  WinSpawnError(const std::string& message, DWORD error)
+      : EnvironmentError(message), error_(error) {}
+  DWORD error() const noexcept { return error_; }  // the Win32 error code
+  // The shell's status for it (spawn_failure_status on POSIX): 127 when the program, a
+  // directory on its path or the cwd does not exist, 126 otherwise.
+  int status() const noexcept {
+    return error_ == ERROR_FILE_NOT_FOUND || error_ == ERROR_PATH_NOT_FOUND ||
+                   error_ == ERROR_DIRECTORY
+               ? 127
+               : 126;
+  }
+
+ private:
+  DWORD error_;
+};
+
+struct ResolvedWinCommand {
+  std::wstring path;  // what to run (empty when not found)
+  DWORD error = 0;    // ERROR_FILE_NOT_FOUND when path is empty
+};
+
+// Finds `name` as execvp would, with CreateProcess's ".exe" rule: a name with a '\', '/' or
+// ':' is taken as given (name + ".exe" when the name has no extension and that file exists);
+// a bare name is searched in the directories of `path_env` (';'-separated, quotes stripped,
+// empty entries skipped; null: this process's PATH), as name.exe when it has no extension.
+// Directories never match. Unlike CreateProcess with no application name, neither the
+// program's own folder nor the current or system folders are searched (unless PATH has them).
+ResolvedWinCommand resolve_win_command(const std::wstring& name, const wchar_t* path_env);
+
 // Runs the child to its end and until every holder of its output pipes closed them; each
 // chunk read goes to `on_chunk` (stdout, stderr and the stdin bytes the child was given).
-// Throws EnvironmentError when a pipe or the process cannot be created (the path and the
-// system's message): nothing is left open then.
+// Throws WinSpawnError when the program is not found or CreateProcessW fails (the program, the
+// cwd if set, the system's message), UsageError for a bad environment entry, EnvironmentError
+// when a pipe cannot be created: nothing is left open then.
 WinChildResult run_captured_child(const WinChildSpec& spec, const ChunkHandler& on_chunk);
 
 // argv as one command line that CommandLineToArgvW and the CRT split back into argv.
