@@ -87,7 +87,8 @@ fuzz-long: fuzz-build
 # (install-deps.sh --windows), its own build dir and Wine prefix; not part of `make test`.
 test-windows:
 	@bash ci/install-deps.sh --windows
-	bash ci/test-windows.sh --build-dir $(BUILD_DIR)-windows --jobs $(JOBS) -- $(CTEST_ARGS)
+	bash ci/test-windows.sh --build-dir $(BUILD_DIR)-windows --linux-build $(BUILD_DIR) --jobs $(JOBS) \
+	  -- $(CTEST_ARGS)
 
 format:
 	clang-format -i $$(git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp')

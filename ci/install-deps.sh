@@ -30,9 +30,10 @@ bench_packages=(asciinema hyperfine bsdutils zstd time)
 # clang-format's LLVM libraries) that `make test` and `make demo` never use.
 fuzz_packages=(clang-14 libclang-rt-14-dev llvm-14)
 # Only for `make test-windows` (issue 10, ci/test-windows.sh): the mingw-w64 cross compiler
-# (its -posix variant, for std::thread) and 64-bit Wine to run the tests. About 232 MB to
-# download and 1.36 GB installed with --no-install-recommends (measured: 26 s on CI's mirror).
-windows_packages=(g++-mingw-w64-x86-64 wine64)
+# (its -posix variant, for std::thread), 64-bit Wine to run the tests, and dpkg-dev for
+# dpkg-source (ci/build-zstd-windows.sh builds zstd from Debian's source package). About 232 MB
+# to download and 1.36 GB installed with --no-install-recommends (measured: 26 s on CI's mirror).
+windows_packages=(g++-mingw-w64-x86-64 wine64 dpkg-dev)
 
 for arg in "$@"; do
   case "$arg" in

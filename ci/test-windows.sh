@@ -3,19 +3,27 @@
 # its GoogleTest tests with mingw-w64 (cmake/mingw-w64.cmake) and runs them under Wine through
 # CTest, headless and with stdin from /dev/null. Steps: a Wine prefix of its own in the build
 # dir (created once), a persistent wineserver (-p: without it every test waits seconds for the
-# server to exit), configure, build, ctest, and the wineserver stopped again however it ends.
-#   ci/test-windows.sh [--build-dir DIR] [--jobs N] [-- extra ctest arguments]
+# server to exit), zstd for mingw-w64 (ci/build-zstd-windows.sh, cached), configure, build,
+# ctest, and the wineserver stopped again however it ends. Then the traces the tests wrote
+# under Wine are read by the Linux ctest-trace of the Linux build in LINUX_BUILD_DIR (default
+# build) with ci/check-wine-traces.py: the same format on both platforms. Without a Linux
+# build that check is skipped, and the script says so.
+#   ci/test-windows.sh [--build-dir DIR] [--jobs N] [--linux-build LINUX_BUILD_DIR]
+#                      [-- extra ctest arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_dir=build-windows
 jobs=2
+linux_build=build
 while (($#)); do
   case "$1" in
     --build-dir) build_dir=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
+    --linux-build) linux_build=$2; shift 2 ;;
     --) shift; break ;;
-    *) echo "usage: ci/test-windows.sh [--build-dir DIR] [--jobs N] [-- ctest args]" >&2; exit 2 ;;
+    *) echo "usage: ci/test-windows.sh [--build-dir DIR] [--jobs N] [--linux-build DIR]" \
+         "[-- ctest args]" >&2; exit 2 ;;
   esac
 done
 
@@ -41,7 +49,18 @@ trap '"$wine_dir/wineserver" -k 2>/dev/null || true' EXIT
 # every test had passed).
 "$wine_dir/wine64" wineboot </dev/null >>"$build_dir/wineboot.log" 2>&1
 
+# zstd for mingw-w64 from Debian's source package (cached in the build dir after the first run).
+bash ci/build-zstd-windows.sh --build-dir "$build_dir" --jobs "$jobs"
 cmake -S . -B "$build_dir" -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64.cmake \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCTR_WIN_ZSTD_ROOT="$(cd "$build_dir" && pwd)/zstd/prefix"
 cmake --build "$build_dir" -j "$jobs"
+rm -f "$build_dir"/tests/windows/wine_*.ctrace  # written again by the tests
 ctest --test-dir "$build_dir" --output-on-failure "$@" </dev/null
+
+ctest_trace=$linux_build/harness/ctest-trace
+if [[ -x "$ctest_trace" ]]; then
+  python3 ci/check-wine-traces.py "$ctest_trace" "$build_dir/tests/windows"
+else
+  echo "test-windows: SKIPPED the cross-platform check (traces written under Wine read by the" \
+    "Linux ctest-trace): no $ctest_trace; build Linux first (make build) or pass --linux-build DIR"
+fi

@@ -1,6 +1,7 @@
-// write_all: the loop every descriptor write in the recorder goes through.
+// write_all: the loop every descriptor write in the recorder goes through (POSIX).
 #include "ctrecord/fd_io.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -32,6 +33,10 @@ int write_all(int fd, std::string_view data) noexcept {
     }
   }
   return 0;
+}
+
+int open_read_only(const std::string& path) noexcept {
+  return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
 }
 
 }  // namespace ctrecord

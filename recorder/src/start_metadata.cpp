@@ -1,22 +1,19 @@
-// Start metadata collection: environment redaction, host facts, git HEAD lookup.
+// Start metadata collection: environment redaction, git HEAD lookup; the host facts come from
+// host_facts_*.cpp.
 #include "ctrecord/start_metadata.hpp"
-
-#include <sys/utsname.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <chrono>
-#include <climits>
 #include <filesystem>
 #include <fstream>
+
+#include "host_facts.hpp"
 
 #ifndef CTR_VERSION
 #define CTR_VERSION "unknown"
 #endif
-
-extern char** environ;
 
 namespace ctrecord {
 
@@ -100,8 +97,8 @@ std::vector<EnvVar> redacted_environment() {
 
 std::vector<EnvVar> recorded_environment(EnvRecording mode) {
   std::vector<EnvVar> env;
-  for (char** entry = environ; entry && *entry; ++entry) {
-    const std::string_view text(*entry);
+  for (const std::string& entry : detail::environment_entries()) {
+    const std::string_view text(entry);
     const std::size_t eq = text.find('=');
     EnvVar var;
     var.name = std::string(text.substr(0, eq));
@@ -155,16 +152,10 @@ StartEvent collect_start_metadata(std::vector<std::string> argv, std::string exe
   StartEvent start;
   start.argv = std::move(argv);
   start.executable = std::move(executable);
-  std::error_code ec;
-  start.cwd = std::filesystem::current_path(ec).string();
+  start.cwd = detail::current_directory();
   start.env = recorded_environment(policy.env_recording);
-  char host[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(host, sizeof host - 1) == 0) start.hostname = host;
-  struct utsname uts {};
-  if (::uname(&uts) == 0) {
-    start.uname =
-        std::string(uts.sysname) + " " + uts.release + " " + uts.version + " " + uts.machine;
-  }
+  start.hostname = detail::host_name();
+  start.uname = detail::host_uname();
   start.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
@@ -174,7 +165,7 @@ StartEvent collect_start_metadata(std::vector<std::string> argv, std::string exe
   start.isatty = isatty;
   start.stdin_mode = std::move(stdin_mode);
   if (!start.cwd.empty()) start.git_commit = find_git_commit(start.cwd);
-  start.recorder_pid = ::getpid();
+  start.recorder_pid = detail::process_id();
   return start;
 }
 

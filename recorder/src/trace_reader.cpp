@@ -7,7 +7,6 @@
 #define ZSTD_STATIC_LINKING_ONLY  // ZSTD_getFrameHeader
 #include "ctrecord/trace_reader.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -18,6 +17,7 @@
 #include <string>
 #include <utility>
 
+#include "ctrecord/fd_io.hpp"
 #include "ctrecord/trace_format.hpp"
 #include "ctrecord/unique_fd.hpp"
 #include "event_codec_internal.hpp"
@@ -237,7 +237,7 @@ struct TraceReader::Impl {
 TraceReader::TraceReader(const std::string& path) : impl_(new Impl) {
   try {
     impl_->path = path;
-    impl_->fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    impl_->fd.reset(open_read_only(path));
     if (!impl_->fd) throw EnvironmentError("open", path, errno);
     struct stat st {};
     if (::fstat(impl_->fd.get(), &st) != 0) throw EnvironmentError("fstat", path, errno);

@@ -1,6 +1,6 @@
-// ChunkHandler: where a capture back end without a trace writer hands each IoChunk it reads
-// (the Windows back end until zstd and cereal build for it). Called from reader threads, one
-// call at a time per capture.
+// ChunkHandler: where the Windows capture back end (WinSession, run_captured_child) hands each
+// IoChunk it reads; WinTraceRecording::chunk_handler() records them into a trace. Called from
+// reader threads, one call at a time per capture.
 #pragma once
 
 #include <functional>

@@ -1,0 +1,268 @@
+// ctrecord::Session (session.hpp) on Windows: the in-process capture of WinSession
+// (session_windows.hpp: stdout and stderr) recorded into a trace by a WinTraceRecording, with
+// the same start event, notes, stream_closed and End events as the POSIX session.cpp.
+// Differences: stdin is not captured yet (stdin_mode "inherited", capture_stdin has no
+// effect); set_context() stamps the chunks read after it but is no barrier (chunks written
+// before it and not read yet get the new context); argv defaults to GetCommandLineW split
+// by CommandLineToArgvW. The Session front (one active session, hooks, the repeated stop) is
+// the one of session.cpp, kept in step with it.
+// clang-format off
+#include <windows.h>  // first: shellapi.h needs its types
+#include <shellapi.h>
+// clang-format on
+#include <io.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "ctrecord/errors.hpp"
+#include "ctrecord/log.hpp"
+#include "ctrecord/recorder_policy.hpp"
+#include "ctrecord/session.hpp"
+#include "ctrecord/session_windows.hpp"
+#include "ctrecord/thread_snapshot_store.hpp"
+#include "ctrecord/trace_recording_windows.hpp"
+#include "ctrecord/win_text.hpp"
+
+namespace ctrecord {
+
+namespace {
+
+void flush_std_streams() {
+  std::fflush(nullptr);
+  std::cout.flush();
+  std::cerr.flush();
+  std::clog.flush();
+}
+
+std::vector<std::string> own_command_line() {
+  std::vector<std::string> argv;
+  int count = 0;
+  wchar_t** args = CommandLineToArgvW(GetCommandLineW(), &count);
+  if (args == nullptr) return argv;
+  for (int i = 0; i < count; ++i) argv.push_back(utf8_from_wide(args[i]));
+  LocalFree(args);
+  return argv;
+}
+
+std::string own_executable() {
+  std::wstring path(32768, L'\0');
+  const DWORD length = GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
+  path.resize(length);
+  return utf8_from_wide(path);
+}
+
+bool is_console(DWORD std_id) {
+  const HANDLE handle = GetStdHandle(std_id);
+  DWORD mode = 0;
+  return handle != nullptr && handle != INVALID_HANDLE_VALUE &&
+         GetFileType(handle) == FILE_TYPE_CHAR && GetConsoleMode(handle, &mode) != 0;
+}
+
+// A copy of descriptor 2 for the session's own log lines (descriptor 2 is a capture pipe
+// while the session runs, and a log line must never become program output); not inherited.
+int log_copy_of_stderr() {
+  const int copy = ::_dup(2);
+  if (copy >= 0) {
+    SetHandleInformation(reinterpret_cast<HANDLE>(::_get_osfhandle(copy)), HANDLE_FLAG_INHERIT, 0);
+  }
+  return copy;
+}
+
+class InProcessCapture {
+ public:
+  explicit InProcessCapture(SessionOptions options)
+      : options_(std::move(options)),
+        policy_(resolve_policy(std::getenv(kCaptureIoEnvVar), options_.capture_io)) {
+    if (options_.capture_io) {
+      policy_.io_capture_source =
+          *options_.capture_io ? "option capture_io=true" : "option capture_io=false";
+    }
+  }
+
+  void start() {
+    WinTraceStart start;
+    start.trace_path = options_.trace_path;
+    start.argv = options_.argv.empty() ? own_command_line() : options_.argv;
+    start.executable = own_executable();
+    start.capture_mode = "in-process";
+    start.stdin_mode = "inherited";  // stdin capture: not yet on Windows
+    start.policy = policy_;
+    start.isatty = {is_console(STD_INPUT_HANDLE), is_console(STD_OUTPUT_HANDLE),
+                    is_console(STD_ERROR_HANDLE)};
+    recording_.emplace(std::move(start));
+    if (!policy_.io_capture_enabled) {
+      recording_->sink().note(NoteLevel::Info, "I/O capture is off (" + policy_.io_capture_source +
+                                                   "); the trace holds metadata only");
+      return;
+    }
+    recording_->sink().set_context(ThreadSnapshotStore::global().latest());
+    log_fd_ = log_copy_of_stderr();
+    try {
+      session_.emplace(WinSession::start(
+          {.on_chunk = recording_->chunk_handler(static_cast<std::uint64_t>(GetCurrentProcessId())),
+           .mirror = true,
+           .drain_timeout = options_.drain_timeout}));
+    } catch (...) {
+      if (log_fd_ >= 0) ::_close(log_fd_);
+      log_fd_ = -1;
+      try {
+        recording_->sink().note(NoteLevel::Error,
+                                "in-process capture could not start; nothing was captured");
+        recording_->finish();
+      } catch (...) {
+      }
+      throw;
+    }
+    previous_log_fd_ = log::output_fd();
+    log::set_output_fd(log_fd_);
+  }
+
+  StopReport stop() {
+    StopReport report;
+    flush_std_streams();
+    if (session_) {
+      const WinStopReport stopped = session_->stop();
+      session_.reset();
+      log::set_output_fd(previous_log_fd_);
+      if (log_fd_ >= 0) ::_close(log_fd_);
+      log_fd_ = -1;
+      report.held_open = stopped.held_open;
+      IoEventSink& sink = recording_->sink();
+      if (!stopped.read_error.empty())
+        sink.note(NoteLevel::Error, "capture: reading the pipes: " + stopped.read_error);
+      for (const Stream stream : {Stream::Stdout, Stream::Stderr}) {
+        const bool held = std::find(report.held_open.begin(), report.held_open.end(), stream) !=
+                          report.held_open.end();
+        sink.on_stream_closed(stream, held ? "drain-timeout" : "eof");
+      }
+      if (!report.held_open.empty()) {
+        std::string names;
+        for (Stream s : report.held_open)
+          names += (names.empty() ? "" : " and ") + std::string(stream_name(s));
+        sink.note(NoteLevel::Warning,
+                  fmt::format("stop: {} still held open by another process (a child?) after "
+                              "the drain timeout of {} ms; stopped reading it",
+                              names, options_.drain_timeout.count()));
+      }
+    }
+    report.trace_error = recording_->finish();
+    report.counters = recording_->sink().counters();
+    return report;
+  }
+
+  void context_changed(const std::string& context) {
+    if (recording_) recording_->sink().set_context(context);
+  }
+
+  const std::string& trace_path() const noexcept { return options_.trace_path; }
+
+ private:
+  SessionOptions options_;
+  RecorderPolicy policy_;
+  std::optional<WinTraceRecording> recording_;
+  std::optional<WinSession> session_;
+  int log_fd_ = -1;
+  int previous_log_fd_ = 2;
+};
+
+std::mutex g_session_mutex;  // one active capture per process; orders set_context vs stop
+InProcessCapture* g_active = nullptr;
+
+}  // namespace
+
+struct Session::Impl {
+  std::unique_ptr<InProcessCapture> capture;
+  SessionHooks hooks;
+  std::optional<StopReport> report;
+};
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&& other) noexcept {
+  if (this != &other) {
+    if (active()) {
+      try {
+        stop();
+      } catch (const std::exception& e) {
+        log::error("stopping the capture session: {}", e.what());
+      }
+    }
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+Session::~Session() {
+  if (!active()) return;
+  try {
+    const StopReport report = stop();
+    if (report.trace_error) log::error("the trace is incomplete: {}", *report.trace_error);
+  } catch (const std::exception& e) {
+    log::error("stopping the capture session: {}", e.what());
+  }
+}
+
+Session Session::start(SessionOptions options) {
+  if (options.trace_path.empty()) throw UsageError("Session::start needs a trace_path");
+  SessionHooks hooks = options.hooks;
+  auto impl = std::make_unique<Impl>();
+  impl->hooks = hooks;
+  impl->capture = std::make_unique<InProcessCapture>(std::move(options));
+  {
+    std::lock_guard lock(g_session_mutex);
+    if (g_active != nullptr) {
+      throw UsageError("a capture session is already active in this process (" +
+                       g_active->trace_path() + "); stop it before starting another");
+    }
+    impl->capture->start();
+    g_active = impl->capture.get();
+  }
+  Session session(std::move(impl));
+  if (hooks.after_start) hooks.after_start();  // a throwing hook stops the session (destructor)
+  return session;
+}
+
+StopReport Session::stop() {
+  if (!impl_) throw UsageError("stop() on a moved-from Session");
+  if (impl_->report) return *impl_->report;
+  if (impl_->hooks.before_stop) {
+    try {
+      impl_->hooks.before_stop();
+    } catch (const std::exception& e) {
+      log::error("before_stop hook failed: {}; stopping anyway", e.what());
+    }
+  }
+  std::lock_guard lock(g_session_mutex);
+  StopReport report = impl_->capture->stop();
+  g_active = nullptr;
+  impl_->report = report;
+  return report;
+}
+
+bool Session::active() const noexcept {
+  return impl_ && !impl_->report;
+}
+
+const std::string& Session::trace_path() const noexcept {
+  static const std::string none;
+  return impl_ ? impl_->capture->trace_path() : none;
+}
+
+void set_context(const std::string& context) {
+  flush_std_streams();
+  ThreadSnapshotStore::global().set(std::this_thread::get_id(), context);
+  std::lock_guard lock(g_session_mutex);
+  if (g_active != nullptr) g_active->context_changed(context);
+}
+
+std::string current_context() {
+  return ThreadSnapshotStore::global().get(std::this_thread::get_id());
+}
+
+}  // namespace ctrecord
