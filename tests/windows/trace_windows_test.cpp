@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <windows.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <variant>
 
 #include "ctrecord/errors.hpp"
@@ -15,6 +17,7 @@
 #include "ctrecord/session.hpp"
 #include "ctrecord/trace_reader.hpp"
 #include "ctrecord/trace_recording_windows.hpp"
+#include "ctrecord/win_handle.hpp"
 #include "ctrecord/win_text.hpp"
 #include "handle_count.hpp"
 #include "test_util.hpp"
@@ -109,6 +112,10 @@ TEST(TraceWindows, SpawnWritesATraceWithTheExactBytesAndTheExit) {
   EXPECT_EQ(start.argv[1], "out:hello");
   EXPECT_EQ(start.executable, ctrecord::utf8_from_wide(fixture_path(L"win_child.exe")));
   EXPECT_EQ(start.recorder_pid, static_cast<std::int64_t>(GetCurrentProcessId()));
+  EXPECT_NE(start.child_pid, 0);
+  EXPECT_NE(start.child_pid, start.recorder_pid);
+  for (const auto& chunk : trace.all<ctrecord::IoChunk>())
+    EXPECT_EQ(chunk.producer, static_cast<std::uint64_t>(start.child_pid));
   EXPECT_FALSE(start.cwd.empty());
   EXPECT_FALSE(start.hostname.empty());
   EXPECT_EQ(start.uname.rfind("Windows ", 0), 0u) << start.uname;
@@ -140,6 +147,62 @@ TEST(TraceWindows, SpawnRecordsTheStdinItFed) {
   EXPECT_EQ(trace.bytes(Stream::Stdin), input);
   EXPECT_EQ(trace.bytes(Stream::Stdout), input);
   EXPECT_EQ(std::get<ctrecord::StartEvent>(trace.events.front()).stdin_mode, "replayed");
+}
+
+TEST(TraceWindows, SpawnRecordsTheChildsPidAsChildPidAndProducer) {
+  auto spec = child({L"pid", L"err:e", L"echo"});
+  spec.stdin_bytes = "in";
+  const auto result = ctrecord::record_child(spec, "spawn_pid.ctrace");
+  EXPECT_EQ(result.trace_error, std::nullopt);
+  const ReadTrace trace = read_trace("spawn_pid.ctrace");
+  std::remove("spawn_pid.ctrace");
+  expect_well_formed(trace);
+  const auto& start = std::get<ctrecord::StartEvent>(trace.events.front());
+  ASSERT_NE(result.child.pid, 0u);
+  EXPECT_EQ(start.child_pid, static_cast<std::int64_t>(result.child.pid));
+  EXPECT_EQ(trace.bytes(Stream::Stdout), "pid:" + std::to_string(result.child.pid) + "\nin");
+  for (const auto& chunk : trace.all<ctrecord::IoChunk>()) {
+    EXPECT_EQ(chunk.producer, chunk.stream == Stream::Stdin ? 0u : result.child.pid)
+        << stream_name(chunk.stream);
+  }
+}
+
+TEST(TraceWindows, SpawnRecordsADrainTimeoutForAStreamAGrandchildHeld) {
+  auto spec = child({L"grandchild:8000", L"out:parent-done"});
+  spec.drain_timeout = std::chrono::milliseconds(500);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto result = ctrecord::record_child(spec, "spawn_held.ctrace");
+  const auto elapsed_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
+  const ReadTrace trace = read_trace("spawn_held.ctrace");
+  std::remove("spawn_held.ctrace");
+  const std::string out = trace.bytes(Stream::Stdout);
+  const std::size_t at = out.find("gpid:");
+  if (at != std::string::npos) {
+    ctrecord::UniqueHandle grandchild(
+        OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE,
+                    static_cast<DWORD>(std::stoul(out.substr(at + 5)))));
+    if (grandchild) {
+      TerminateProcess(grandchild.get(), 1);
+      WaitForSingleObject(grandchild.get(), 5000);
+    }
+  }
+  EXPECT_EQ(result.trace_error, std::nullopt);
+  expect_well_formed(trace);
+  EXPECT_EQ(result.child.held_open, (std::vector<Stream>{Stream::Stdout, Stream::Stderr}));
+  const auto closed = trace.all<ctrecord::StreamClosedEvent>();
+  ASSERT_EQ(closed.size(), 2u);
+  EXPECT_EQ(closed[0].reason, "drain-timeout");
+  EXPECT_EQ(closed[1].reason, "drain-timeout");
+  bool noted = false;
+  for (const auto& note : trace.all<ctrecord::NoteEvent>())
+    noted = noted || note.text.find("still held open") != std::string::npos;
+  EXPECT_TRUE(noted);
+  const auto exits = trace.all<ctrecord::ExitEvent>();
+  ASSERT_EQ(exits.size(), 1u);
+  // The child's run, without the drain that followed it.
+  EXPECT_LE(exits[0].duration_ns + 400'000'000u, elapsed_ns);
 }
 
 TEST(TraceWindows, LargeOutputIsCompressedIntoSeveralFrames) {
