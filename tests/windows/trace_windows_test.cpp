@@ -3,7 +3,9 @@
 // (a text-mode child's "\r\n" included), start, stream_closed, exit and End events, counters.
 // Two traces are kept in the test's working folder (wine_spawn.ctrace, wine_session.ctrace)
 // for ci/check-wine-traces.py, which reads them with the Linux ctest-trace.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <io.h>
 #include <windows.h>
 
 #include <chrono>
@@ -245,7 +247,7 @@ TEST(TraceWindows, SessionWritesATraceWithTheExactBytes) {
   const auto& start = std::get<ctrecord::StartEvent>(trace.events.front());
   EXPECT_EQ(start.capture_mode, "in-process");
   EXPECT_EQ(start.argv, (std::vector<std::string>{"prog", "an arg"}));
-  EXPECT_EQ(start.stdin_mode, "inherited");
+  EXPECT_EQ(start.stdin_mode, "forwarded");  // CTest's stdin: /dev/null, a character device
   EXPECT_EQ(start.executable, ctrecord::utf8_from_wide(fixture_path(L"ctr_win_tests.exe")));
   const auto closed = trace.all<ctrecord::StreamClosedEvent>();
   ASSERT_EQ(closed.size(), 2u);
@@ -336,4 +338,142 @@ TEST(TraceWindows, SessionStartStopLoopsLeakNoHandle) {
   std::remove("loop.ctrace");
   EXPECT_GE(after, before);
   EXPECT_LE(after, before + 1) << "handles grew from " << before << " to " << after;
+}
+
+namespace {
+
+// Makes `fd` (taken over) descriptor 0 and STD_INPUT_HANDLE for the object's lifetime.
+class StdinFrom {
+ public:
+  explicit StdinFrom(int fd) : saved_(_dup(0)) {
+    _dup2(fd, 0);
+    _close(fd);
+    SetStdHandle(STD_INPUT_HANDLE, reinterpret_cast<HANDLE>(_get_osfhandle(0)));
+  }
+  StdinFrom(const StdinFrom&) = delete;
+  StdinFrom& operator=(const StdinFrom&) = delete;
+  ~StdinFrom() {
+    _dup2(saved_, 0);
+    _close(saved_);
+    SetStdHandle(STD_INPUT_HANDLE, reinterpret_cast<HANDLE>(_get_osfhandle(0)));
+  }
+
+ private:
+  int saved_;
+};
+
+std::string read_fd0(std::size_t count) {
+  std::string all(count, '\0');
+  std::size_t got = 0;
+  while (got < count) {
+    const int n = _read(0, all.data() + got, static_cast<unsigned>(count - got));
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  all.resize(got);
+  return all;
+}
+
+}  // namespace
+
+TEST(TraceWindows, SessionRecordsAPipeStdinTheProgramRead) {
+  HANDLE read = nullptr;
+  HANDLE write = nullptr;
+  ASSERT_TRUE(CreatePipe(&read, &write, nullptr, 0));
+  ctrecord::UniqueHandle writer(write);
+  const std::string input("first\nsecond\n\0\xff", 15);
+  DWORD written = 0;
+  ASSERT_TRUE(
+      WriteFile(writer.get(), input.data(), static_cast<DWORD>(input.size()), &written, nullptr));
+  writer.reset();  // the program reads to the end
+  std::string got;
+  ctrecord::StopReport report;
+  {
+    StdinFrom stdin_from(_open_osfhandle(reinterpret_cast<intptr_t>(read), _O_RDONLY | _O_BINARY));
+    auto session = ctrecord::Session::start({.trace_path = "session_stdin.ctrace"});
+    got = read_fd0(input.size() + 1);  // to the end
+    report = session.stop();
+  }
+  EXPECT_EQ(got, input);
+  EXPECT_EQ(report.stdin_unconsumed_bytes, 0u);
+  const ReadTrace trace = read_trace("session_stdin.ctrace");
+  std::remove("session_stdin.ctrace");
+  expect_well_formed(trace);
+  EXPECT_EQ(std::get<ctrecord::StartEvent>(trace.events.front()).stdin_mode, "forwarded");
+  EXPECT_EQ(trace.bytes(Stream::Stdin), input);
+  EXPECT_EQ(report.counters.bytes[0], input.size());
+  for (const auto& chunk : trace.all<ctrecord::IoChunk>()) {
+    if (chunk.stream == Stream::Stdin) {
+      EXPECT_EQ(chunk.producer, 0u);
+    }
+  }
+}
+
+TEST(TraceWindows, SessionCountsAndNotesStdinThatWasNotConsumed) {
+  HANDLE read = nullptr;
+  HANDLE write = nullptr;
+  ASSERT_TRUE(CreatePipe(&read, &write, nullptr, 0));
+  ctrecord::UniqueHandle writer(write);
+  const std::string input = "abcdefghij";
+  DWORD written = 0;
+  ASSERT_TRUE(
+      WriteFile(writer.get(), input.data(), static_cast<DWORD>(input.size()), &written, nullptr));
+  std::string got;
+  ctrecord::StopReport report;
+  {
+    StdinFrom stdin_from(_open_osfhandle(reinterpret_cast<intptr_t>(read), _O_RDONLY | _O_BINARY));
+    auto session = ctrecord::Session::start({.trace_path = "session_stdin_part.ctrace"});
+    got = read_fd0(4);
+    report = session.stop();
+  }
+  EXPECT_EQ(got, "abcd");
+  EXPECT_EQ(report.stdin_unconsumed_bytes, 6u);
+  const ReadTrace trace = read_trace("session_stdin_part.ctrace");
+  std::remove("session_stdin_part.ctrace");
+  expect_well_formed(trace);
+  const std::string recorded = trace.bytes(Stream::Stdin);
+  EXPECT_EQ(recorded, input.substr(0, recorded.size()));
+  EXPECT_GE(recorded.size(), 4u);
+  bool noted = false;
+  for (const auto& note : trace.all<ctrecord::NoteEvent>())
+    noted = noted || note.text.find("6 bytes of stdin were read ahead") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
+TEST(TraceWindows, SessionRecordsTheConsumedRangeOfAFileStdin) {
+  const std::wstring path = fixture_path(L"session_stdin_file.txt");
+  {
+    FILE* file = _wfopen(path.c_str(), L"wb");
+    ASSERT_NE(file, nullptr);
+    std::fputs("0123456789", file);
+    std::fclose(file);
+  }
+  const int fd = _wopen(path.c_str(), _O_RDONLY | _O_BINARY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(_lseek(fd, 2, SEEK_SET), 2);
+  std::string got;
+  ctrecord::StopReport report;
+  {
+    StdinFrom stdin_from(fd);
+    auto session = ctrecord::Session::start({.trace_path = "session_stdin_file.ctrace"});
+    got = read_fd0(5);
+    report = session.stop();
+  }
+  DeleteFileW(path.c_str());
+  EXPECT_EQ(got, "23456");
+  EXPECT_EQ(report.stdin_unconsumed_bytes, 0u);
+  const ReadTrace trace = read_trace("session_stdin_file.ctrace");
+  std::remove("session_stdin_file.ctrace");
+  expect_well_formed(trace);
+  EXPECT_EQ(std::get<ctrecord::StartEvent>(trace.events.front()).stdin_mode, "file");
+  EXPECT_EQ(trace.bytes(Stream::Stdin), "23456");
+}
+
+TEST(TraceWindows, SessionWithCaptureStdinOffLeavesStdinAlone) {
+  auto session =
+      ctrecord::Session::start({.trace_path = "session_nostdin.ctrace", .capture_stdin = false});
+  session.stop();
+  const ReadTrace trace = read_trace("session_nostdin.ctrace");
+  std::remove("session_nostdin.ctrace");
+  EXPECT_EQ(std::get<ctrecord::StartEvent>(trace.events.front()).stdin_mode, "inherited");
 }
