@@ -5,8 +5,9 @@ Run by ci/test-windows.sh after CTest: tests/windows/trace_windows_test.cpp keep
 wine_spawn.ctrace (win_child: out:hello err:oops binout:raw exit:3) and wine_session.ctrace
 (an in-process Session: printf, std::cout, raw WriteFile, fprintf(stderr)) in its working
 folder. Both must be complete traces to the Linux reader, with the exact bytes the Windows
-test checked (a text-mode "\\r\\n" included), the same start fields and counters: one format
-on both platforms.
+test checked (a text-mode "\\r\\n" included), the same start fields (stdin_mode, child_pid)
+and counters, and each chunk's producer (the child's pid in spawn mode, the recorder's in
+process): one format on both platforms.
   ci/check-wine-traces.py CTEST_TRACE TRACE_DIR
 Exit status 0 when every check passed, 1 otherwise (each failure printed).
 """
@@ -22,6 +23,8 @@ EXPECTED = {
         "stdout": b"hello\r\nraw\n",
         "stderr": b"oops\r\n",
         "exit_code": 3,
+        "stdin_mode": "null",
+        "producer": "child",  # every chunk's producer is the child's pid (start's child_pid)
     },
     "wine_session.ctrace": {
         "capture_mode": "in-process",
@@ -29,6 +32,8 @@ EXPECTED = {
         "stdout": b"printf\r\ncout\r\nraw\n",
         "stderr": b"err\r\n",
         "exit_code": None,  # an in-process session has no exit event
+        "stdin_mode": "forwarded",  # CTest's stdin, /dev/null: a character device under Wine
+        "producer": "recorder",  # the chunks come from the recording process itself
     },
 }
 
@@ -54,6 +59,15 @@ def check(tool, trace, expected):
     argv = doc["start"]["argv"]
     expect("argv", argv[len(argv) - len(expected["argv_tail"]):], expected["argv_tail"])
     expect("uname", doc["start"]["uname"].split(" ")[0], "Windows")
+    expect("stdin_mode", doc["start"]["stdin_mode"], expected["stdin_mode"])
+    child_pid = doc["start"]["child_pid"]
+    if expected["producer"] == "child":
+        if not child_pid or child_pid == doc["start"]["recorder_pid"]:
+            failures.append(f"{trace.name}: child_pid {child_pid!r}: not the child's pid")
+        producer = child_pid
+    else:
+        expect("child_pid", child_pid, 0)
+        producer = doc["start"]["recorder_pid"]
     if expected["exit_code"] is not None:
         expect("exit code", (doc["exit"] or {}).get("code"), expected["exit_code"])
     for stream in ("stdout", "stderr"):
@@ -64,8 +78,11 @@ def check(tool, trace, expected):
                len(expected[stream]))
     events = run(tool, "events", str(trace))
     expect("ctest-trace events exit status", events.returncode, 0)
-    kinds = [json.loads(line)["kind"] for line in events.stdout.splitlines()]
+    parsed = [json.loads(line) for line in events.stdout.splitlines()]
+    kinds = [event["kind"] for event in parsed]
     expect("first and last event", (kinds[:1], kinds[-1:]), (["start"], ["end"]))
+    producers = {event["producer"] for event in parsed if event["kind"] == "io"}
+    expect("chunk producers", producers, {producer})
     return failures
 
 

@@ -1,8 +1,8 @@
 // ctrecord::Session (session.hpp) on Windows: the in-process capture of WinSession
-// (session_windows.hpp: stdout and stderr) recorded into a trace by a WinTraceRecording, with
-// the same start event, notes, stream_closed and End events as the POSIX session.cpp.
-// Differences: stdin is not captured yet (stdin_mode "inherited", capture_stdin has no
-// effect); set_context() stamps the chunks read after it but is no barrier (chunks written
+// (session_windows.hpp: stdin, stdout and stderr) recorded into a trace by a WinTraceRecording,
+// with the same start event (stdin_mode "forwarded", "file", "closed", or "inherited" when
+// stdin is not captured), notes, stream_closed and End events as the POSIX session.cpp.
+// Differences: set_context() stamps the chunks read after it but is no barrier (chunks written
 // before it and not read yet get the new context); argv defaults to GetCommandLineW split
 // by CommandLineToArgvW. The Session front (one active session, hooks, the repeated stop) is
 // the one of session.cpp, kept in step with it.
@@ -64,6 +64,14 @@ bool is_console(DWORD std_id) {
          GetFileType(handle) == FILE_TYPE_CHAR && GetConsoleMode(handle, &mode) != 0;
 }
 
+// stdin_mode as session.cpp records it, for what StdinCapture will do with descriptor 0: a
+// regular file stays in place ("file"), anything else is forwarded through a pipe.
+std::string stdin_mode_of_descriptor_0() {
+  const intptr_t handle = ::_get_osfhandle(0);
+  if (handle == -1 || handle == -2) return "closed";
+  return GetFileType(reinterpret_cast<HANDLE>(handle)) == FILE_TYPE_DISK ? "file" : "forwarded";
+}
+
 // A copy of descriptor 2 for the session's own log lines (descriptor 2 is a capture pipe
 // while the session runs, and a log line must never become program output); not inherited.
 int log_copy_of_stderr() {
@@ -91,7 +99,8 @@ class InProcessCapture {
     start.argv = options_.argv.empty() ? own_command_line() : options_.argv;
     start.executable = own_executable();
     start.capture_mode = "in-process";
-    start.stdin_mode = "inherited";  // stdin capture: not yet on Windows
+    const bool capture_stdin = policy_.io_capture_enabled && options_.capture_stdin;
+    start.stdin_mode = capture_stdin ? stdin_mode_of_descriptor_0() : "inherited";
     start.policy = policy_;
     start.isatty = {is_console(STD_INPUT_HANDLE), is_console(STD_OUTPUT_HANDLE),
                     is_console(STD_ERROR_HANDLE)};
@@ -107,6 +116,7 @@ class InProcessCapture {
       session_.emplace(WinSession::start(
           {.on_chunk = recording_->chunk_handler(static_cast<std::uint64_t>(GetCurrentProcessId())),
            .mirror = true,
+           .capture_stdin = options_.capture_stdin,
            .drain_timeout = options_.drain_timeout}));
     } catch (...) {
       if (log_fd_ >= 0) ::_close(log_fd_);
@@ -133,7 +143,14 @@ class InProcessCapture {
       if (log_fd_ >= 0) ::_close(log_fd_);
       log_fd_ = -1;
       report.held_open = stopped.held_open;
+      report.stdin_unconsumed_bytes = stopped.stdin_unconsumed_bytes;
       IoEventSink& sink = recording_->sink();
+      if (stopped.stdin_unconsumed_bytes > 0) {
+        sink.note(NoteLevel::Warning,
+                  fmt::format("{} bytes of stdin were read ahead but not consumed by the program "
+                              "before stop; later readers of stdin will not see them",
+                              stopped.stdin_unconsumed_bytes));
+      }
       if (!stopped.read_error.empty())
         sink.note(NoteLevel::Error, "capture: reading the pipes: " + stopped.read_error);
       for (const Stream stream : {Stream::Stdout, Stream::Stderr}) {

@@ -2,30 +2,31 @@
 // handle list, reader threads, stdin feeder, exit code.
 #include "ctrecord/spawn_windows.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <chrono>
+#include <exception>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string_view>
 #include <thread>
 #include <utility>
 
 #include "ctrecord/win_error.hpp"
 #include "ctrecord/win_handle.hpp"
+#include "ctrecord/win_text.hpp"
 #include "pipe_reader_windows.hpp"
 
 namespace ctrecord {
 
 namespace {
 
-// UTF-8, for error messages.
 std::string narrow(const std::wstring& text) {
-  if (text.empty()) return {};
-  const int size = WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()),
-                                       nullptr, 0, nullptr, nullptr);
-  std::string out(static_cast<std::size_t>(std::max(size, 0)), '\0');
-  WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), out.data(), size,
-                      nullptr, nullptr);
-  return out;
+  return utf8_from_wide(text);  // UTF-8 for messages (a lone surrogate becomes U+FFFD)
 }
 
 bool is_separator(wchar_t c) {
@@ -100,8 +101,8 @@ struct Pipe {
   UniqueHandle write;
 };
 
-// A pipe with neither end inheritable; the child's end is made inheritable by the caller
-// (the handle list still limits what CreateProcess passes on).
+// A pipe with neither end inheritable; the child's end is made inheritable only around
+// CreateProcessW (InheritableWhileSpawning).
 Pipe make_pipe(const char* what) {
   HANDLE read = nullptr;
   HANDLE write = nullptr;
@@ -109,17 +110,138 @@ Pipe make_pipe(const char* what) {
   return Pipe{UniqueHandle(read), UniqueHandle(write)};
 }
 
-void make_inheritable(HANDLE handle, const char* what) {
-  if (!SetHandleInformation(handle, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT))
-    throw last_win_error("SetHandleInformation", what);
-}
+// The child's three handles are inheritable only while this object lives: made so right
+// before CreateProcessW, and not inheritable again right after. Another thread's
+// CreateProcess(bInheritHandles=TRUE) without a handle list can still pass them on inside
+// that window (a few system calls long); handles created inheritable would be exposed from
+// their creation on.
+class InheritableWhileSpawning {
+ public:
+  explicit InheritableWhileSpawning(std::array<HANDLE, 3> handles) : handles_(handles) {
+    for (HANDLE handle : handles_) {
+      if (!SetHandleInformation(handle, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT)) {
+        const DWORD error = GetLastError();
+        reset();
+        throw win_error("SetHandleInformation", "child's standard handle", error);
+      }
+    }
+  }
+  InheritableWhileSpawning(const InheritableWhileSpawning&) = delete;
+  InheritableWhileSpawning& operator=(const InheritableWhileSpawning&) = delete;
+  ~InheritableWhileSpawning() { reset(); }
+
+ private:
+  void reset() noexcept {
+    for (HANDLE handle : handles_) SetHandleInformation(handle, HANDLE_FLAG_INHERIT, 0);
+  }
+  std::array<HANDLE, 3> handles_;
+};
 
 UniqueHandle open_nul() {
-  SECURITY_ATTRIBUTES inherit{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
-  UniqueHandle nul(CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &inherit,
+  UniqueHandle nul(CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr,
                                OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr));
   if (!nul) throw last_win_error("CreateFileW", "NUL");
   return nul;
+}
+
+HANDLE thread_handle(std::thread& thread) {
+  return static_cast<HANDLE>(pthread_gethandle(thread.native_handle()));
+}
+
+// Writes the child's stdin on a thread of its own, piece by piece, handing each piece on once
+// it is in the pipe: a child that reads part of its stdin and exits leaves a record of what
+// it was given. stop() ends it at once even when a WriteFile is blocked (a descendant holds
+// the read end and never reads): CancelSynchronousIo, repeated until the thread acknowledged
+// (a cancel that comes while the thread is between two WriteFile calls is lost).
+class StdinWriter {
+ public:
+  StdinWriter(const std::string& bytes, UniqueHandle write_end, ChunkSink& sink)
+      : bytes_(bytes),
+        write_end_(std::move(write_end)),
+        finished_(CreateEventW(nullptr, TRUE, FALSE, nullptr)),
+        sink_(sink) {
+    if (!finished_) throw last_win_error("CreateEventW", "stdin");
+    thread_ = std::thread([this] {
+      run();
+      SetEvent(finished_.get());
+    });
+  }
+  StdinWriter(const StdinWriter&) = delete;
+  StdinWriter& operator=(const StdinWriter&) = delete;
+  ~StdinWriter() { stop(); }
+
+  // Ends the feeding now (the rest of the bytes are not written) and joins. Idempotent.
+  void stop() noexcept {
+    if (!thread_.joinable()) return;
+    if (WaitForSingleObject(finished_.get(), 0) != WAIT_OBJECT_0) {
+      cancelled_ = true;
+      do {
+        CancelSynchronousIo(thread_handle(thread_));
+      } while (WaitForSingleObject(finished_.get(), 10) != WAIT_OBJECT_0);
+    }
+    thread_.join();
+  }
+  // A write or the handler failed ("" when neither did). Read after stop().
+  const std::string& error() const noexcept { return error_; }
+
+ private:
+  static constexpr std::size_t kPiece = 64 * 1024;
+
+  void run() noexcept {
+    std::size_t offset = 0;
+    while (offset < bytes_.size() && !cancelled_) {
+      const DWORD request = static_cast<DWORD>(std::min(kPiece, bytes_.size() - offset));
+      DWORD written = 0;
+      const BOOL ok =
+          WriteFile(write_end_.get(), bytes_.data() + offset, request, &written, nullptr);
+      const DWORD err = ok ? ERROR_SUCCESS : GetLastError();
+      if (written > 0) deliver(std::string(bytes_.data() + offset, written));
+      offset += written;
+      // A child that exits without reading everything ends the feeding (broken pipe, or
+      // ERROR_NO_DATA while the pipe is being closed): no error, as on POSIX.
+      if (!ok) {
+        if (err != ERROR_BROKEN_PIPE && err != ERROR_NO_DATA &&
+            !(err == ERROR_OPERATION_ABORTED && cancelled_) && error_.empty())
+          error_ = "WriteFile stdin: " + win_error_text(err);
+        break;
+      }
+    }
+    write_end_.reset();  // the child's EOF
+  }
+
+  void deliver(std::string piece) noexcept {
+    try {
+      sink_.deliver(Stream::Stdin, std::move(piece));
+    } catch (const std::exception& e) {
+      if (error_.empty()) error_ = std::string("chunk handler (stdin): ") + e.what();
+    } catch (...) {
+      if (error_.empty()) error_ = "chunk handler (stdin): an exception of unknown type";
+    }
+  }
+
+  const std::string& bytes_;
+  UniqueHandle write_end_;
+  UniqueHandle finished_;
+  ChunkSink& sink_;
+  std::atomic<bool> cancelled_{false};
+  std::string error_;
+  std::thread thread_;
+};
+
+// The caller's handler, with each output chunk's producer set to the child's pid (stdin: 0,
+// as on POSIX), and any exception turned into a std::exception for the reader threads.
+ChunkHandler stamp_producer(const ChunkHandler& on_chunk, DWORD pid) {
+  return [&on_chunk, pid](IoChunk chunk) {
+    chunk.producer = chunk.stream == Stream::Stdin ? 0 : pid;
+    if (!on_chunk) return;
+    try {
+      on_chunk(std::move(chunk));
+    } catch (const std::exception&) {
+      throw;
+    } catch (...) {
+      throw std::runtime_error("an exception of unknown type");
+    }
+  };
 }
 
 // PROC_THREAD_ATTRIBUTE_LIST holding the handle list; deleted with the object. The handles
@@ -184,10 +306,24 @@ ResolvedWinCommand resolve_win_command(const std::wstring& name, const wchar_t* 
 }
 
 std::wstring quote_command_line(const std::vector<std::wstring>& argv) {
-  // The rules of CommandLineToArgvW: backslashes are literal unless they precede a quote.
   std::wstring line;
-  for (const std::wstring& arg : argv) {
-    if (!line.empty()) line += L' ';
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    const std::wstring& arg = argv[i];
+    if (i == 0) {
+      // The program name: no escapes in CommandLineToArgvW or the CRT. Quoted, it runs to the
+      // next '"'; unquoted, to the first space or tab.
+      if (arg.find(L'"') != std::wstring::npos)
+        throw UsageError("argv[0] \"" + narrow(arg) +
+                         "\" contains '\"', which a Windows command line cannot carry");
+      if (arg.empty() || arg.find_first_of(L" \t\n\v") != std::wstring::npos) {
+        line += L'"' + arg + L'"';
+      } else {
+        line += arg;
+      }
+      continue;
+    }
+    line += L' ';
+    // The rules of CommandLineToArgvW: backslashes are literal unless they precede a quote.
     if (!arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) {
       line += arg;
       continue;
@@ -224,41 +360,43 @@ WinChildResult run_captured_child(const WinChildSpec& spec, const ChunkHandler& 
   std::wstring environment;
   if (spec.environment) environment = environment_block(*spec.environment);
 
+  std::wstring command_line = quote_command_line(spec.argv);
+
   Pipe out = make_pipe("stdout");
   Pipe err = make_pipe("stderr");
-  make_inheritable(out.write.get(), "stdout");
-  make_inheritable(err.write.get(), "stderr");
   Pipe in;
   UniqueHandle child_stdin;
   if (spec.stdin_bytes) {
     in = make_pipe("stdin");
-    make_inheritable(in.read.get(), "stdin");
     child_stdin = std::move(in.read);
   } else {
     child_stdin = open_nul();
   }
 
-  HandleListAttribute handle_list({child_stdin.get(), out.write.get(), err.write.get()});
-  STARTUPINFOEXW startup{};
-  startup.StartupInfo.cb = sizeof(startup);
-  startup.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
-  startup.StartupInfo.hStdInput = child_stdin.get();
-  startup.StartupInfo.hStdOutput = out.write.get();
-  startup.StartupInfo.hStdError = err.write.get();
-  startup.lpAttributeList = handle_list.get();
-
-  std::wstring command_line = quote_command_line(spec.argv);
   PROCESS_INFORMATION info{};
-  DWORD flags = EXTENDED_STARTUPINFO_PRESENT;
-  if (spec.environment) flags |= CREATE_UNICODE_ENVIRONMENT;
-  if (!CreateProcessW(command.path.c_str(), command_line.data(), nullptr, nullptr, TRUE, flags,
-                      spec.environment ? environment.data() : nullptr,
-                      spec.cwd.empty() ? nullptr : spec.cwd.c_str(), &startup.StartupInfo, &info)) {
-    const DWORD error = GetLastError();
-    std::string what = "CreateProcessW " + exe;
-    if (!spec.cwd.empty()) what += " (cwd " + narrow(spec.cwd) + ")";
-    throw WinSpawnError(what + ": " + win_error_text(error), error);
+  {
+    HandleListAttribute handle_list({child_stdin.get(), out.write.get(), err.write.get()});
+    STARTUPINFOEXW startup{};
+    startup.StartupInfo.cb = sizeof(startup);
+    startup.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+    startup.StartupInfo.hStdInput = child_stdin.get();
+    startup.StartupInfo.hStdOutput = out.write.get();
+    startup.StartupInfo.hStdError = err.write.get();
+    startup.lpAttributeList = handle_list.get();
+    DWORD flags = EXTENDED_STARTUPINFO_PRESENT;
+    if (spec.environment) flags |= CREATE_UNICODE_ENVIRONMENT;
+    InheritableWhileSpawning inheritable({child_stdin.get(), out.write.get(), err.write.get()});
+    if (!CreateProcessW(command.path.c_str(), command_line.data(), nullptr, nullptr, TRUE, flags,
+                        spec.environment ? environment.data() : nullptr,
+                        spec.cwd.empty() ? nullptr : spec.cwd.c_str(), &startup.StartupInfo,
+                        &info)) {
+      const DWORD error = GetLastError();
+      std::string what = "CreateProcessW " + exe;
+      if (!spec.cwd.empty()) what += " (cwd " + narrow(spec.cwd) + ")";
+      throw WinSpawnError(what + ": " + win_error_text(error), error);
+    }
   }
+  const auto started_at = std::chrono::steady_clock::now();
   UniqueHandle process(info.hProcess);
   UniqueHandle(info.hThread).reset();
 
@@ -267,32 +405,56 @@ WinChildResult run_captured_child(const WinChildSpec& spec, const ChunkHandler& 
   out.write.reset();
   err.write.reset();
 
-  ChunkSink sink(on_chunk);
   WinChildResult result;
-  DWORD exit_code_error = ERROR_SUCCESS;
-  {
-    PipeReader out_reader(Stream::Stdout, std::move(out.read),
-                          spec.mirror ? console_handle(STD_OUTPUT_HANDLE) : nullptr, sink);
-    PipeReader err_reader(Stream::Stderr, std::move(err.read),
-                          spec.mirror ? console_handle(STD_ERROR_HANDLE) : nullptr, sink);
-    std::thread feeder;
-    if (spec.stdin_bytes) {
-      feeder = std::thread([&sink, &spec, write_end = std::move(in.write)]() mutable {
-        // A child that exits without reading everything ends the feeding (broken pipe).
-        const std::string& bytes = *spec.stdin_bytes;
-        if (write_all(write_end.get(), bytes.data(), bytes.size()) && !bytes.empty())
-          sink.deliver(Stream::Stdin, bytes);
-        write_end.reset();
-      });
+  result.pid = info.dwProcessId;
+  const ChunkHandler handler = stamp_producer(on_chunk, result.pid);
+  ChunkSink sink(handler);
+  std::optional<PipeReader> out_reader;
+  std::optional<PipeReader> err_reader;
+  std::optional<StdinWriter> feeder;
+  // Stops everything without waiting for anyone: the child killed, stdin's write end closed,
+  // blocked reads cancelled. For a failure after CreateProcessW.
+  const auto abandon = [&]() noexcept {
+    if (feeder) feeder->stop();
+    in.write.reset();
+    TerminateProcess(process.get(), 1);
+    WaitForSingleObject(process.get(), 5000);
+    if (out_reader) out_reader->join_within(std::chrono::milliseconds(0));
+    if (err_reader) err_reader->join_within(std::chrono::milliseconds(0));
+  };
+  try {
+    if (spec.on_started) spec.on_started(result.pid);
+    out_reader.emplace(Stream::Stdout, std::move(out.read),
+                       spec.mirror ? console_handle(STD_OUTPUT_HANDLE) : nullptr, sink);
+    err_reader.emplace(Stream::Stderr, std::move(err.read),
+                       spec.mirror ? console_handle(STD_ERROR_HANDLE) : nullptr, sink);
+    if (spec.stdin_bytes) feeder.emplace(*spec.stdin_bytes, std::move(in.write), sink);
+    const DWORD waited = WaitForSingleObject(process.get(), INFINITE);
+    if (waited != WAIT_OBJECT_0) {
+      const DWORD error = waited == WAIT_FAILED ? GetLastError() : ERROR_INVALID_STATE;
+      throw win_error("WaitForSingleObject", "process " + std::to_string(result.pid), error);
     }
-    WaitForSingleObject(process.get(), INFINITE);
-    if (!GetExitCodeProcess(process.get(), &result.exit_code)) exit_code_error = GetLastError();
-    if (feeder.joinable()) feeder.join();
-    out_reader.join();
-    err_reader.join();
-    result.read_error = !out_reader.error().empty() ? out_reader.error() : err_reader.error();
+    result.run_time = std::chrono::steady_clock::now() - started_at;
+    if (!GetExitCodeProcess(process.get(), &result.exit_code))
+      throw last_win_error("GetExitCodeProcess", exe);
+  } catch (...) {
+    abandon();
+    throw;
   }
-  if (exit_code_error != ERROR_SUCCESS) throw win_error("GetExitCodeProcess", exe, exit_code_error);
+  // The child is gone: stdin stops (as on POSIX), the output pipes get drain_timeout.
+  const auto deadline = std::chrono::steady_clock::now() + spec.drain_timeout;
+  if (feeder) feeder->stop();
+  for (auto* reader : {&*out_reader, &*err_reader}) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (!reader->join_within(std::max(left, std::chrono::milliseconds(0))))
+      result.held_open.push_back(reader == &*out_reader ? Stream::Stdout : Stream::Stderr);
+  }
+  for (const std::string* error :
+       {&out_reader->error(), &err_reader->error(), feeder ? &feeder->error() : nullptr}) {
+    if (error != nullptr && !error->empty() && result.read_error.empty())
+      result.read_error = *error;
+  }
   return result;
 }
 

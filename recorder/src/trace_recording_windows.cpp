@@ -6,6 +6,7 @@
 #include <io.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -51,7 +52,18 @@ WinTraceRecording::WinTraceRecording(WinTraceStart start) : path_(start.trace_pa
       collect_start_metadata(std::move(start.argv), std::move(start.executable), start.policy,
                              std::move(start.stdin_mode), start.isatty);
   event.capture_mode = std::move(start.capture_mode);
-  sink_->post(std::move(event));
+  if (start.defer_start) {
+    deferred_start_ = std::move(event);
+  } else {
+    sink_->post(std::move(event));
+  }
+}
+
+void WinTraceRecording::post_start(std::int64_t child_pid) {
+  if (!deferred_start_) return;
+  deferred_start_->child_pid = child_pid;
+  sink_->post(std::move(*deferred_start_));
+  deferred_start_.reset();
 }
 
 WinTraceRecording::~WinTraceRecording() {
@@ -64,13 +76,21 @@ WinTraceRecording::~WinTraceRecording() {
 ChunkHandler WinTraceRecording::chunk_handler(std::uint64_t producer) {
   return [this, producer](IoChunk chunk) {
     chunk.t_ns = clock_.now_ns();
-    chunk.producer = producer;
+    chunk.producer = chunk.stream == Stream::Stdin ? 0 : producer;
+    sink_->on_chunk(std::move(chunk));
+  };
+}
+
+ChunkHandler WinTraceRecording::chunk_handler() {
+  return [this](IoChunk chunk) {
+    chunk.t_ns = clock_.now_ns();
     sink_->on_chunk(std::move(chunk));
   };
 }
 
 std::optional<std::string> WinTraceRecording::finish() {
   if (finished_) return *finished_;
+  post_start(0);  // a start event even when the child never ran
   finished_.emplace(host_->finish([this](const TraceWriterStats&) {
     EndEvent end;
     end.t_ns = clock_.now_ns();
@@ -88,21 +108,48 @@ WinRecordResult record_child(const WinChildSpec& spec, const std::string& trace_
   start.capture_mode = "spawn";
   start.stdin_mode = spec.stdin_bytes ? "replayed" : "null";
   start.policy.io_capture_source = "default";
+  start.defer_start = true;
   WinTraceRecording recording(std::move(start));
 
   WinRecordResult result;
-  const std::uint64_t spawn_ns = recording.clock().now_ns();
+  bool started = false;
+  std::uint64_t spawn_ns = 0;
+  WinChildSpec run = spec;
+  run.on_started = [&](DWORD child_pid) {
+    spawn_ns = recording.clock().now_ns();
+    started = true;
+    recording.post_start(static_cast<std::int64_t>(child_pid));
+    if (spec.on_started) spec.on_started(child_pid);
+  };
   try {
-    result.child = run_captured_child(spec, recording.chunk_handler(0));
-  } catch (const EnvironmentError& e) {
-    recording.sink().note(NoteLevel::Error, std::string("the command could not run: ") + e.what());
+    // The producer of each chunk is the child's pid (stdin: 0), set by run_captured_child.
+    result.child = run_captured_child(run, recording.chunk_handler());
+  } catch (const std::exception& e) {
+    recording.sink().note(NoteLevel::Error, std::string(started ? "recording the command failed: "
+                                                                : "the command could not run: ") +
+                                                e.what());
     recording.finish();
     throw;
   }
-  const std::uint64_t exit_ns = recording.clock().now_ns();
-  // run_captured_child returns once both output pipes reached their end.
-  recording.sink().on_stream_closed(Stream::Stdout, "eof");
-  recording.sink().on_stream_closed(Stream::Stderr, "eof");
+  const auto run_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(result.child.run_time).count());
+  const std::uint64_t exit_ns = spawn_ns + run_ns;
+  // run_captured_child returns once both output pipes reached their end or the drain timeout.
+  for (const Stream stream : {Stream::Stdout, Stream::Stderr}) {
+    const auto& held = result.child.held_open;
+    recording.sink().on_stream_closed(
+        stream,
+        std::find(held.begin(), held.end(), stream) != held.end() ? "drain-timeout" : "eof");
+  }
+  if (!result.child.held_open.empty()) {
+    std::string names;
+    for (Stream s : result.child.held_open)
+      names += (names.empty() ? "" : " and ") + std::string(stream_name(s));
+    recording.sink().note(NoteLevel::Warning,
+                          names + " still held open by another process (a descendant?) " +
+                              std::to_string(spec.drain_timeout.count()) +
+                              " ms after the command exited; stopped reading it");
+  }
   if (!result.child.read_error.empty())
     recording.sink().note(NoteLevel::Error,
                           "reading the command's output: " + result.child.read_error);
@@ -111,7 +158,7 @@ WinRecordResult record_child(const WinChildSpec& spec, const std::string& trace_
   exit.exited = true;
   exit.code = static_cast<std::int32_t>(result.child.exit_code);
   exit.status = exit.code;
-  exit.duration_ns = exit_ns - spawn_ns;
+  exit.duration_ns = run_ns;
   recording.sink().post(exit);
   result.trace_error = recording.finish();
   result.counters = recording.sink().counters();

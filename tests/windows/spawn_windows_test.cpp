@@ -1,14 +1,26 @@
 // Spawn mode on Windows (run_captured_child): bytes exact including a text-mode child's
 // "\r\n", separate streams, stdin fed, exit codes, large output, the handle list, failures
-// that name the path, no handle growth over repeated spawns, PATH lookup, cwd, environment.
+// that name the path, no handle growth over repeated spawns, PATH lookup, cwd, environment,
+// the child's pid as producer, handler exceptions, failures after the start, argv[0] quoting,
+// the drain timeout with a grandchild holding the pipes, partial stdin, the mirror.
+// clang-format off
+#include <windows.h>  // first: shellapi.h needs its types
+#include <shellapi.h>
+// clang-format on
 #include "ctrecord/spawn_windows.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <io.h>
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "ctrecord/errors.hpp"
 #include "ctrecord/win_handle.hpp"
@@ -60,11 +72,82 @@ TEST(SpawnWindows, StdinBytesReachTheChildExactlyAndAreRecorded) {
   EXPECT_EQ(chunks.bytes(Stream::Stdin), input);
 }
 
+namespace {
+
+// Joins a thread however the test ends (a failed ASSERT returns early; destroying a joinable
+// std::thread would end the process).
+struct JoinOnExit {
+  std::thread& thread;
+  ~JoinOnExit() {
+    if (thread.joinable()) thread.join();
+  }
+};
+
+// This process's STD_*_HANDLE set to `handle` for the object's lifetime.
+class StdHandleSwap {
+ public:
+  StdHandleSwap(DWORD id, HANDLE handle) : id_(id), old_(GetStdHandle(id)) {
+    SetStdHandle(id, handle);
+  }
+  StdHandleSwap(const StdHandleSwap&) = delete;
+  StdHandleSwap& operator=(const StdHandleSwap&) = delete;
+  ~StdHandleSwap() { SetStdHandle(id_, old_); }
+
+ private:
+  DWORD id_;
+  HANDLE old_;
+};
+
+struct TestPipe {
+  TestPipe(bool inheritable = false) {
+    SECURITY_ATTRIBUTES attributes{sizeof(SECURITY_ATTRIBUTES), nullptr, inheritable};
+    HANDLE r = nullptr;
+    HANDLE w = nullptr;
+    if (CreatePipe(&r, &w, &attributes, 1 << 20)) {
+      read.reset(r);
+      write.reset(w);
+    }
+  }
+  std::string read_all() {
+    std::string all;
+    char buffer[4096];
+    DWORD got = 0;
+    while (ReadFile(read.get(), buffer, sizeof buffer, &got, nullptr) && got > 0)
+      all.append(buffer, got);
+    return all;
+  }
+  ctrecord::UniqueHandle read;
+  ctrecord::UniqueHandle write;
+};
+
+}  // namespace
+
 TEST(SpawnWindows, WithoutStdinBytesTheChildReadsTheNulDevice) {
+  // This process's stdin holds data (an inheritable pipe, as std handle and descriptor 0): a
+  // child that inherited it instead of NUL would echo it.
+  TestPipe ours(true);
+  ASSERT_TRUE(ours.read);
+  DWORD written = 0;
+  ASSERT_TRUE(WriteFile(ours.write.get(), "ours\n", 5, &written, nullptr));
+  ours.write.reset();
+  const int saved_fd0 = _dup(0);
+  HANDLE fd0_handle = nullptr;
+  ASSERT_TRUE(DuplicateHandle(GetCurrentProcess(), ours.read.get(), GetCurrentProcess(),
+                              &fd0_handle, 0, TRUE, DUPLICATE_SAME_ACCESS));
+  const int fd0 = _open_osfhandle(reinterpret_cast<intptr_t>(fd0_handle), _O_RDONLY | _O_BINARY);
+  _dup2(fd0, 0);
+  _close(fd0);
   ChunkCollector chunks;
-  const auto result = ctrecord::run_captured_child(child({L"out:done", L"echo"}), chunks.handler());
-  EXPECT_EQ(result.exit_code, 0u);
+  std::optional<ctrecord::WinChildResult> result;
+  {
+    StdHandleSwap stdin_swap(STD_INPUT_HANDLE, ours.read.get());
+    result = ctrecord::run_captured_child(child({L"out:done", L"echo"}), chunks.handler());
+  }
+  _dup2(saved_fd0, 0);
+  _close(saved_fd0);
+  EXPECT_EQ(result->exit_code, 0u);
   EXPECT_EQ(chunks.bytes(Stream::Stdout), "done\r\n");
+  EXPECT_EQ(ours.read_all(), "ours\n") << "someone read this process's stdin";
 }
 
 TEST(SpawnWindows, ArgumentsSurviveQuoting) {
@@ -105,6 +188,7 @@ TEST(SpawnWindows, TheChildInheritsOnlyItsThreeHandles) {
                   }
                 }).exit_code;
   });
+  JoinOnExit join_runner{runner};
   ASSERT_EQ(WaitForSingleObject(started_event.get(), 20000), WAIT_OBJECT_0);
   leak_write.reset();
   const auto before = std::chrono::steady_clock::now();
@@ -287,4 +371,216 @@ TEST(SpawnWindows, AMissingCwdIsASpawnErrorNamingIt) {
     EXPECT_EQ(e.status(), 127) << what;
   }
   EXPECT_EQ(process_handle_count(), before);
+}
+
+namespace {
+
+struct Collected {
+  std::mutex mutex;
+  std::vector<ctrecord::IoChunk> chunks;
+  ctrecord::ChunkHandler handler() {
+    return [this](ctrecord::IoChunk chunk) {
+      std::lock_guard lock(mutex);
+      chunks.push_back(std::move(chunk));
+    };
+  }
+  std::string bytes(Stream stream) {
+    std::lock_guard lock(mutex);
+    std::string all;
+    for (const auto& chunk : chunks)
+      if (chunk.stream == stream) all += chunk.bytes;
+    return all;
+  }
+};
+
+bool process_running(DWORD pid) {
+  ctrecord::UniqueHandle process(OpenProcess(SYNCHRONIZE, FALSE, pid));
+  return process && WaitForSingleObject(process.get(), 0) == WAIT_TIMEOUT;
+}
+
+void terminate_process(DWORD pid) {
+  ctrecord::UniqueHandle process(OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, pid));
+  if (!process) return;
+  TerminateProcess(process.get(), 1);
+  WaitForSingleObject(process.get(), 5000);
+}
+
+std::vector<std::wstring> split_like_windows(const std::wstring& line) {
+  int count = 0;
+  wchar_t** args = CommandLineToArgvW(line.c_str(), &count);
+  std::vector<std::wstring> out;
+  for (int i = 0; i < count; ++i) out.emplace_back(args[i]);
+  LocalFree(args);
+  return out;
+}
+
+}  // namespace
+
+TEST(SpawnWindows, TheResultAndEveryOutputChunkCarryTheChildsPid) {
+  Collected chunks;
+  DWORD started_pid = 0;
+  auto spec = child({L"pid", L"err:e"});
+  spec.stdin_bytes = "in";
+  spec.on_started = [&](DWORD pid) {
+    std::lock_guard lock(chunks.mutex);
+    EXPECT_TRUE(chunks.chunks.empty()) << "a chunk came before on_started";
+    started_pid = pid;
+  };
+  const auto result = ctrecord::run_captured_child(spec, chunks.handler());
+  EXPECT_EQ(result.exit_code, 0u);
+  ASSERT_NE(result.pid, 0u);
+  EXPECT_NE(result.pid, GetCurrentProcessId());
+  EXPECT_EQ(started_pid, result.pid);
+  EXPECT_EQ(chunks.bytes(Stream::Stdout), "pid:" + std::to_string(result.pid) + "\n");
+  ASSERT_FALSE(chunks.chunks.empty());
+  bool saw_stdin = false;
+  for (const auto& chunk : chunks.chunks) {
+    if (chunk.stream == Stream::Stdin) {
+      saw_stdin = true;
+      EXPECT_EQ(chunk.producer, 0u);  // as on POSIX
+    } else {
+      EXPECT_EQ(chunk.producer, result.pid) << stream_name(chunk.stream);
+    }
+  }
+  EXPECT_TRUE(saw_stdin);
+}
+
+TEST(SpawnWindows, AThrowingStdinHandlerIsReportedAndTheChildStillGetsItsInput) {
+  auto spec = child({L"echo"});
+  spec.stdin_bytes = "to the child";
+  std::string out;
+  std::mutex mutex;
+  const auto result = ctrecord::run_captured_child(spec, [&](ctrecord::IoChunk chunk) {
+    if (chunk.stream == Stream::Stdin) throw 42;  // not even a std::exception
+    std::lock_guard lock(mutex);
+    out += chunk.bytes;
+  });
+  EXPECT_EQ(result.exit_code, 0u);
+  EXPECT_EQ(out, "to the child");
+  EXPECT_NE(result.read_error.find("chunk handler (stdin)"), std::string::npos)
+      << result.read_error;
+}
+
+TEST(SpawnWindows, AFailureAfterTheStartKillsTheChildAndLeaksNothing) {
+  // on_started throws with the child running and waiting for stdin that never ends: the
+  // child must be terminated, stdin's write end closed, and the exception come back at once.
+  ctrecord::run_captured_child(child({L"out:warm-up"}), [](ctrecord::IoChunk) {});
+  const long before = process_handle_count();
+  auto spec = child({L"echo", L"sleep:20000"});
+  spec.stdin_bytes = "x";
+  DWORD pid = 0;
+  spec.on_started = [&](DWORD child_pid) {
+    pid = child_pid;
+    throw std::runtime_error("injected after CreateProcessW");
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    ctrecord::run_captured_child(spec, [](ctrecord::IoChunk) {});
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "injected after CreateProcessW");
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  ASSERT_NE(pid, 0u);
+  EXPECT_FALSE(process_running(pid)) << "the child was left running";
+  if (process_running(pid)) terminate_process(pid);
+  const long after = process_handle_count();
+  EXPECT_LE(after, before + 1) << "handles grew from " << before << " to " << after;
+}
+
+TEST(SpawnWindows, ArgvZeroIsQuotedVerbatimWithoutBackslashEscapes) {
+  const std::vector<std::wstring> names = {L"C:\\dir with space\\", L"C:\\plain\\prog.exe",
+                                           L"C:\\tail\\\\", L"", L"a\tb"};
+  for (const auto& name : names) {
+    const std::wstring line = ctrecord::quote_command_line({name, L"x y\\", L"z"});
+    EXPECT_EQ(split_like_windows(line), (std::vector<std::wstring>{name, L"x y\\", L"z"})) << line;
+  }
+  EXPECT_EQ(ctrecord::quote_command_line({L"C:\\dir with space\\"}), L"\"C:\\dir with space\\\"");
+  EXPECT_THROW(ctrecord::quote_command_line({L"a\"b"}), ctrecord::UsageError);
+  // The child's own view: CommandLineToArgvW of its command line ... (the action comes from
+  // the environment: Wine's msvcrt, unlike Windows', applies backslash escapes to argv[0] too,
+  // so the child's CRT sees `C:\dir with space" z` as one argument)
+  auto spec = child({L"z"});
+  spec.argv[0] = L"C:\\dir with space\\";
+  std::optional<ctrecord::WinChildResult> result;
+  Collected chunks;
+  {
+    ScopedVariable action(L"WIN_CHILD_ACTION", L"wargv");
+    result = ctrecord::run_captured_child(spec, chunks.handler());
+  }
+  EXPECT_EQ(result->exit_code, 0u);
+  EXPECT_EQ(chunks.bytes(Stream::Stdout), "[C:\\dir with space\\]\n[z]\n");
+  // ... and its CRT's argv, for an argv[0] both CRTs split alike.
+  spec = child({L"arg:0", L"arg:1"});
+  spec.argv[0] = L"C:\\dir with space\\prog";
+  Collected crt;
+  result = ctrecord::run_captured_child(spec, crt.handler());
+  EXPECT_EQ(result->exit_code, 0u);
+  EXPECT_EQ(crt.bytes(Stream::Stdout), "[C:\\dir with space\\prog]\n[arg:0]\n");
+}
+
+TEST(SpawnWindows, AQuoteInArgvZeroIsAUsageErrorAndStartsNothing) {
+  const long before = process_handle_count();
+  auto spec = child({L"out:never"});
+  spec.argv[0] = L"bad\"name";
+  EXPECT_THROW(ctrecord::run_captured_child(spec, [](ctrecord::IoChunk) {}), ctrecord::UsageError);
+  EXPECT_EQ(process_handle_count(), before);
+}
+
+TEST(SpawnWindows, AGrandchildHoldingTheOutputPipesEndsAtTheDrainTimeout) {
+  auto spec = child({L"grandchild:8000", L"out:parent-done"});
+  spec.drain_timeout = std::chrono::milliseconds(1000);
+  Collected chunks;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto result = ctrecord::run_captured_child(spec, chunks.handler());
+  const auto took = std::chrono::steady_clock::now() - t0;
+  const std::string out = chunks.bytes(Stream::Stdout);
+  const std::size_t at = out.find("gpid:");
+  const DWORD grandchild =
+      at == std::string::npos ? 0 : static_cast<DWORD>(std::stoul(out.substr(at + 5)));
+  EXPECT_NE(grandchild, 0u) << out;
+  EXPECT_TRUE(grandchild != 0 && process_running(grandchild)) << "the grandchild already ended";
+  if (grandchild != 0) terminate_process(grandchild);
+  EXPECT_EQ(result.exit_code, 0u);
+  EXPECT_LT(took, std::chrono::milliseconds(3000)) << "waited for the grandchild";
+  EXPECT_GE(took, std::chrono::milliseconds(900));
+  EXPECT_NE(out.find("parent-done\n"), std::string::npos) << out;  // binary after "gpid:"
+  EXPECT_EQ(result.held_open, (std::vector<Stream>{Stream::Stdout, Stream::Stderr}));
+  EXPECT_EQ(result.read_error, "");
+}
+
+TEST(SpawnWindows, StdinIsRecordedAsFarAsItWasWritten) {
+  // 8 MiB for a child that reads 10 bytes and exits: what went into the pipe is recorded
+  // (the pipe holds 1 MiB), not nothing and not everything.
+  auto spec = child({L"read:10", L"out:read"});
+  std::string input(8 << 20, '\0');
+  for (std::size_t i = 0; i < input.size(); ++i) input[i] = static_cast<char>('a' + i % 26);
+  spec.stdin_bytes = input;
+  Collected chunks;
+  const auto result = ctrecord::run_captured_child(spec, chunks.handler());
+  EXPECT_EQ(result.exit_code, 0u);
+  EXPECT_EQ(chunks.bytes(Stream::Stdout), "read\r\n");
+  const std::string recorded = chunks.bytes(Stream::Stdin);
+  EXPECT_GE(recorded.size(), 10u);
+  EXPECT_LT(recorded.size(), input.size());
+  EXPECT_EQ(recorded, input.substr(0, recorded.size()));
+}
+
+TEST(SpawnWindows, TheMirrorReachesThisProcesssStdoutAndStderr) {
+  TestPipe out;
+  TestPipe err;
+  ASSERT_TRUE(out.read && err.read);
+  auto spec = child({L"out:to-out", L"err:to-err"});
+  spec.mirror = true;
+  Collected chunks;
+  {
+    StdHandleSwap out_swap(STD_OUTPUT_HANDLE, out.write.get());
+    StdHandleSwap err_swap(STD_ERROR_HANDLE, err.write.get());
+    ctrecord::run_captured_child(spec, chunks.handler());
+  }
+  out.write.reset();
+  err.write.reset();
+  EXPECT_EQ(out.read_all(), "to-out\r\n");
+  EXPECT_EQ(err.read_all(), "to-err\r\n");
+  EXPECT_EQ(chunks.bytes(Stream::Stdout), "to-out\r\n");
 }

@@ -3,11 +3,15 @@
 // (a text-mode child's "\r\n" included), start, stream_closed, exit and End events, counters.
 // Two traces are kept in the test's working folder (wine_spawn.ctrace, wine_session.ctrace)
 // for ci/check-wine-traces.py, which reads them with the Linux ctest-trace.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <io.h>
 #include <windows.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <variant>
 
 #include "ctrecord/errors.hpp"
@@ -15,6 +19,7 @@
 #include "ctrecord/session.hpp"
 #include "ctrecord/trace_reader.hpp"
 #include "ctrecord/trace_recording_windows.hpp"
+#include "ctrecord/win_handle.hpp"
 #include "ctrecord/win_text.hpp"
 #include "handle_count.hpp"
 #include "test_util.hpp"
@@ -109,6 +114,10 @@ TEST(TraceWindows, SpawnWritesATraceWithTheExactBytesAndTheExit) {
   EXPECT_EQ(start.argv[1], "out:hello");
   EXPECT_EQ(start.executable, ctrecord::utf8_from_wide(fixture_path(L"win_child.exe")));
   EXPECT_EQ(start.recorder_pid, static_cast<std::int64_t>(GetCurrentProcessId()));
+  EXPECT_NE(start.child_pid, 0);
+  EXPECT_NE(start.child_pid, start.recorder_pid);
+  for (const auto& chunk : trace.all<ctrecord::IoChunk>())
+    EXPECT_EQ(chunk.producer, static_cast<std::uint64_t>(start.child_pid));
   EXPECT_FALSE(start.cwd.empty());
   EXPECT_FALSE(start.hostname.empty());
   EXPECT_EQ(start.uname.rfind("Windows ", 0), 0u) << start.uname;
@@ -140,6 +149,62 @@ TEST(TraceWindows, SpawnRecordsTheStdinItFed) {
   EXPECT_EQ(trace.bytes(Stream::Stdin), input);
   EXPECT_EQ(trace.bytes(Stream::Stdout), input);
   EXPECT_EQ(std::get<ctrecord::StartEvent>(trace.events.front()).stdin_mode, "replayed");
+}
+
+TEST(TraceWindows, SpawnRecordsTheChildsPidAsChildPidAndProducer) {
+  auto spec = child({L"pid", L"err:e", L"echo"});
+  spec.stdin_bytes = "in";
+  const auto result = ctrecord::record_child(spec, "spawn_pid.ctrace");
+  EXPECT_EQ(result.trace_error, std::nullopt);
+  const ReadTrace trace = read_trace("spawn_pid.ctrace");
+  std::remove("spawn_pid.ctrace");
+  expect_well_formed(trace);
+  const auto& start = std::get<ctrecord::StartEvent>(trace.events.front());
+  ASSERT_NE(result.child.pid, 0u);
+  EXPECT_EQ(start.child_pid, static_cast<std::int64_t>(result.child.pid));
+  EXPECT_EQ(trace.bytes(Stream::Stdout), "pid:" + std::to_string(result.child.pid) + "\nin");
+  for (const auto& chunk : trace.all<ctrecord::IoChunk>()) {
+    EXPECT_EQ(chunk.producer, chunk.stream == Stream::Stdin ? 0u : result.child.pid)
+        << stream_name(chunk.stream);
+  }
+}
+
+TEST(TraceWindows, SpawnRecordsADrainTimeoutForAStreamAGrandchildHeld) {
+  auto spec = child({L"grandchild:8000", L"out:parent-done"});
+  spec.drain_timeout = std::chrono::milliseconds(500);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto result = ctrecord::record_child(spec, "spawn_held.ctrace");
+  const auto elapsed_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
+  const ReadTrace trace = read_trace("spawn_held.ctrace");
+  std::remove("spawn_held.ctrace");
+  const std::string out = trace.bytes(Stream::Stdout);
+  const std::size_t at = out.find("gpid:");
+  if (at != std::string::npos) {
+    ctrecord::UniqueHandle grandchild(
+        OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE,
+                    static_cast<DWORD>(std::stoul(out.substr(at + 5)))));
+    if (grandchild) {
+      TerminateProcess(grandchild.get(), 1);
+      WaitForSingleObject(grandchild.get(), 5000);
+    }
+  }
+  EXPECT_EQ(result.trace_error, std::nullopt);
+  expect_well_formed(trace);
+  EXPECT_EQ(result.child.held_open, (std::vector<Stream>{Stream::Stdout, Stream::Stderr}));
+  const auto closed = trace.all<ctrecord::StreamClosedEvent>();
+  ASSERT_EQ(closed.size(), 2u);
+  EXPECT_EQ(closed[0].reason, "drain-timeout");
+  EXPECT_EQ(closed[1].reason, "drain-timeout");
+  bool noted = false;
+  for (const auto& note : trace.all<ctrecord::NoteEvent>())
+    noted = noted || note.text.find("still held open") != std::string::npos;
+  EXPECT_TRUE(noted);
+  const auto exits = trace.all<ctrecord::ExitEvent>();
+  ASSERT_EQ(exits.size(), 1u);
+  // The child's run, without the drain that followed it.
+  EXPECT_LE(exits[0].duration_ns + 400'000'000u, elapsed_ns);
 }
 
 TEST(TraceWindows, LargeOutputIsCompressedIntoSeveralFrames) {
@@ -182,7 +247,7 @@ TEST(TraceWindows, SessionWritesATraceWithTheExactBytes) {
   const auto& start = std::get<ctrecord::StartEvent>(trace.events.front());
   EXPECT_EQ(start.capture_mode, "in-process");
   EXPECT_EQ(start.argv, (std::vector<std::string>{"prog", "an arg"}));
-  EXPECT_EQ(start.stdin_mode, "inherited");
+  EXPECT_EQ(start.stdin_mode, "forwarded");  // CTest's stdin: /dev/null, a character device
   EXPECT_EQ(start.executable, ctrecord::utf8_from_wide(fixture_path(L"ctr_win_tests.exe")));
   const auto closed = trace.all<ctrecord::StreamClosedEvent>();
   ASSERT_EQ(closed.size(), 2u);
@@ -273,4 +338,142 @@ TEST(TraceWindows, SessionStartStopLoopsLeakNoHandle) {
   std::remove("loop.ctrace");
   EXPECT_GE(after, before);
   EXPECT_LE(after, before + 1) << "handles grew from " << before << " to " << after;
+}
+
+namespace {
+
+// Makes `fd` (taken over) descriptor 0 and STD_INPUT_HANDLE for the object's lifetime.
+class StdinFrom {
+ public:
+  explicit StdinFrom(int fd) : saved_(_dup(0)) {
+    _dup2(fd, 0);
+    _close(fd);
+    SetStdHandle(STD_INPUT_HANDLE, reinterpret_cast<HANDLE>(_get_osfhandle(0)));
+  }
+  StdinFrom(const StdinFrom&) = delete;
+  StdinFrom& operator=(const StdinFrom&) = delete;
+  ~StdinFrom() {
+    _dup2(saved_, 0);
+    _close(saved_);
+    SetStdHandle(STD_INPUT_HANDLE, reinterpret_cast<HANDLE>(_get_osfhandle(0)));
+  }
+
+ private:
+  int saved_;
+};
+
+std::string read_fd0(std::size_t count) {
+  std::string all(count, '\0');
+  std::size_t got = 0;
+  while (got < count) {
+    const int n = _read(0, all.data() + got, static_cast<unsigned>(count - got));
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  all.resize(got);
+  return all;
+}
+
+}  // namespace
+
+TEST(TraceWindows, SessionRecordsAPipeStdinTheProgramRead) {
+  HANDLE read = nullptr;
+  HANDLE write = nullptr;
+  ASSERT_TRUE(CreatePipe(&read, &write, nullptr, 0));
+  ctrecord::UniqueHandle writer(write);
+  const std::string input("first\nsecond\n\0\xff", 15);
+  DWORD written = 0;
+  ASSERT_TRUE(
+      WriteFile(writer.get(), input.data(), static_cast<DWORD>(input.size()), &written, nullptr));
+  writer.reset();  // the program reads to the end
+  std::string got;
+  ctrecord::StopReport report;
+  {
+    StdinFrom stdin_from(_open_osfhandle(reinterpret_cast<intptr_t>(read), _O_RDONLY | _O_BINARY));
+    auto session = ctrecord::Session::start({.trace_path = "session_stdin.ctrace"});
+    got = read_fd0(input.size() + 1);  // to the end
+    report = session.stop();
+  }
+  EXPECT_EQ(got, input);
+  EXPECT_EQ(report.stdin_unconsumed_bytes, 0u);
+  const ReadTrace trace = read_trace("session_stdin.ctrace");
+  std::remove("session_stdin.ctrace");
+  expect_well_formed(trace);
+  EXPECT_EQ(std::get<ctrecord::StartEvent>(trace.events.front()).stdin_mode, "forwarded");
+  EXPECT_EQ(trace.bytes(Stream::Stdin), input);
+  EXPECT_EQ(report.counters.bytes[0], input.size());
+  for (const auto& chunk : trace.all<ctrecord::IoChunk>()) {
+    if (chunk.stream == Stream::Stdin) {
+      EXPECT_EQ(chunk.producer, 0u);
+    }
+  }
+}
+
+TEST(TraceWindows, SessionCountsAndNotesStdinThatWasNotConsumed) {
+  HANDLE read = nullptr;
+  HANDLE write = nullptr;
+  ASSERT_TRUE(CreatePipe(&read, &write, nullptr, 0));
+  ctrecord::UniqueHandle writer(write);
+  const std::string input = "abcdefghij";
+  DWORD written = 0;
+  ASSERT_TRUE(
+      WriteFile(writer.get(), input.data(), static_cast<DWORD>(input.size()), &written, nullptr));
+  std::string got;
+  ctrecord::StopReport report;
+  {
+    StdinFrom stdin_from(_open_osfhandle(reinterpret_cast<intptr_t>(read), _O_RDONLY | _O_BINARY));
+    auto session = ctrecord::Session::start({.trace_path = "session_stdin_part.ctrace"});
+    got = read_fd0(4);
+    report = session.stop();
+  }
+  EXPECT_EQ(got, "abcd");
+  EXPECT_EQ(report.stdin_unconsumed_bytes, 6u);
+  const ReadTrace trace = read_trace("session_stdin_part.ctrace");
+  std::remove("session_stdin_part.ctrace");
+  expect_well_formed(trace);
+  const std::string recorded = trace.bytes(Stream::Stdin);
+  EXPECT_EQ(recorded, input.substr(0, recorded.size()));
+  EXPECT_GE(recorded.size(), 4u);
+  bool noted = false;
+  for (const auto& note : trace.all<ctrecord::NoteEvent>())
+    noted = noted || note.text.find("6 bytes of stdin were read ahead") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
+TEST(TraceWindows, SessionRecordsTheConsumedRangeOfAFileStdin) {
+  const std::wstring path = fixture_path(L"session_stdin_file.txt");
+  {
+    FILE* file = _wfopen(path.c_str(), L"wb");
+    ASSERT_NE(file, nullptr);
+    std::fputs("0123456789", file);
+    std::fclose(file);
+  }
+  const int fd = _wopen(path.c_str(), _O_RDONLY | _O_BINARY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(_lseek(fd, 2, SEEK_SET), 2);
+  std::string got;
+  ctrecord::StopReport report;
+  {
+    StdinFrom stdin_from(fd);
+    auto session = ctrecord::Session::start({.trace_path = "session_stdin_file.ctrace"});
+    got = read_fd0(5);
+    report = session.stop();
+  }
+  DeleteFileW(path.c_str());
+  EXPECT_EQ(got, "23456");
+  EXPECT_EQ(report.stdin_unconsumed_bytes, 0u);
+  const ReadTrace trace = read_trace("session_stdin_file.ctrace");
+  std::remove("session_stdin_file.ctrace");
+  expect_well_formed(trace);
+  EXPECT_EQ(std::get<ctrecord::StartEvent>(trace.events.front()).stdin_mode, "file");
+  EXPECT_EQ(trace.bytes(Stream::Stdin), "23456");
+}
+
+TEST(TraceWindows, SessionWithCaptureStdinOffLeavesStdinAlone) {
+  auto session =
+      ctrecord::Session::start({.trace_path = "session_nostdin.ctrace", .capture_stdin = false});
+  session.stop();
+  const ReadTrace trace = read_trace("session_nostdin.ctrace");
+  std::remove("session_nostdin.ctrace");
+  EXPECT_EQ(std::get<ctrecord::StartEvent>(trace.events.front()).stdin_mode, "inherited");
 }

@@ -5,10 +5,22 @@
 //   big:N               (N bytes of 'x' to stdout, binary)
 //   cwd                 (the working directory, UTF-8, binary: "C:\dir\n")
 //   env:NAME            (NAME's value, UTF-8, binary: "value\n", or "<unset>\n")
+//   read:N              (N bytes read from stdin, unbuffered, binary, and dropped)
+//   pid                 (its own process id, binary: "pid:N\n")
+//   arg:N               (argv[N] as the CRT split it, binary: "[text]\n")
+//   wargv               (each argument as CommandLineToArgvW splits GetCommandLineW,
+//                        UTF-8, binary: "[text]\n" each)
+//   grandchild:MS       (starts win_child sleep:MS with this process's stdout and stderr,
+//                        inherited, and does not wait for it; binary: "gpid:N\n")
 //   sleep:MS  exit:N
+// Without arguments, the one action in the variable WIN_CHILD_ACTION, if set (for a command
+// line that the CRT under Wine cannot split: a quoted argv[0] ending in '\').
+// clang-format off
+#include <windows.h>  // first: shellapi.h needs its types
+#include <shellapi.h>
+// clang-format on
 #include <fcntl.h>
 #include <io.h>
-#include <windows.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -28,11 +40,43 @@ void print_utf8(const std::wstring& text) {
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
+void print_binary(const std::string& line) {
+  std::fflush(stdout);
+  _setmode(1, _O_BINARY);
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+}
+
+// Starts win_child sleep:MS sharing this process's stdout and stderr; returns its pid.
+DWORD start_grandchild(const std::string& ms) {
+  std::wstring self(32768, L'\0');
+  self.resize(GetModuleFileNameW(nullptr, self.data(), static_cast<DWORD>(self.size())));
+  std::wstring line = L"\"" + self + L"\" sleep:" + std::wstring(ms.begin(), ms.end());
+  STARTUPINFOW startup{};
+  startup.cb = sizeof(startup);
+  startup.dwFlags = STARTF_USESTDHANDLES;
+  startup.hStdInput = nullptr;
+  startup.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+  startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+  SetHandleInformation(startup.hStdOutput, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
+  SetHandleInformation(startup.hStdError, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
+  PROCESS_INFORMATION info{};
+  if (!CreateProcessW(self.c_str(), line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
+                      &startup, &info)) {
+    std::fprintf(stderr, "win_child: CreateProcessW failed: %lu\n", GetLastError());
+    std::exit(101);
+  }
+  CloseHandle(info.hThread);
+  CloseHandle(info.hProcess);
+  return info.dwProcessId;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
+  const char* from_env = argc == 1 ? std::getenv("WIN_CHILD_ACTION") : nullptr;
+  for (int i = 1; i < argc || (i == 1 && from_env != nullptr); ++i) {
+    const std::string arg = i < argc ? argv[i] : from_env;
     const std::size_t colon = arg.find(':');
     const std::string action = arg.substr(0, colon);
     const std::string value = colon == std::string::npos ? "" : arg.substr(colon + 1);
@@ -72,6 +116,34 @@ int main(int argc, char** argv) {
         text.resize(length);
       }
       print_utf8(text);
+    } else if (action == "read") {
+      _setmode(0, _O_BINARY);
+      std::string buffer(static_cast<std::size_t>(std::atol(value.c_str())), '\0');
+      std::size_t got = 0;
+      while (got < buffer.size()) {
+        const int n = _read(0, buffer.data() + got, static_cast<unsigned>(buffer.size() - got));
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+      }
+    } else if (action == "pid") {
+      print_binary("pid:" + std::to_string(GetCurrentProcessId()) + "\n");
+    } else if (action == "arg") {
+      const int n = std::atoi(value.c_str());
+      print_binary("[" + std::string(n < argc ? argv[n] : "<none>") + "]\n");
+    } else if (action == "wargv") {
+      int count = 0;
+      wchar_t** args = CommandLineToArgvW(GetCommandLineW(), &count);
+      for (int k = 0; k < count; ++k) {
+        const std::wstring text = args[k];
+        std::string out(text.size() * 4 + 1, '\0');
+        out.resize(static_cast<std::size_t>(
+            WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), out.data(),
+                                static_cast<int>(out.size()), nullptr, nullptr)));
+        print_binary("[" + out + "]\n");
+      }
+      LocalFree(args);
+    } else if (action == "grandchild") {
+      print_binary("gpid:" + std::to_string(start_grandchild(value)) + "\n");
     } else if (action == "sleep") {
       std::fflush(nullptr);
       Sleep(static_cast<DWORD>(std::atol(value.c_str())));

@@ -10,12 +10,18 @@
 // is set, the environment is inherited or given whole (a UTF-16 block), and a program that
 // cannot be started is a WinSpawnError naming it, with the system's message and the shell's
 // status (127 not found, 126 otherwise) for a caller that reports it as an exit status.
-// Not done: descendants (no job object: a grandchild that keeps the output pipes open keeps
-// run_captured_child waiting), Ctrl+C forwarding (docs/platform-contract.md).
+// The child's pid is in the result and given to `on_started` before any chunk is read; each
+// stdout/stderr chunk's producer is the child's pid (stdin chunks: 0, as on POSIX). After the
+// child exited, the output pipes get `drain_timeout` to reach their end: a descendant still
+// holding one has its read cancelled and the stream named in `held_open`. Not done: a job
+// object (descendants are neither tracked nor killed), Ctrl+C forwarding
+// (docs/platform-contract.md).
 #pragma once
 
 #include <windows.h>
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,7 +36,9 @@ struct WinChildSpec {
   // ':') looked up in PATH. ".exe" is appended to a name without an extension when that file
   // exists (CreateProcess's own rule).
   std::wstring executable;
-  std::vector<std::wstring> argv;  // argv[0] first; quoted into one command line
+  // argv[0] first; quoted into one command line (quote_command_line: argv[0] must not
+  // contain '"').
+  std::vector<std::wstring> argv;
   // Fed to the child's stdin through a pipe, then closed; nullopt: stdin is the NUL device.
   std::optional<std::string> stdin_bytes;
   bool mirror = true;  // also write the output to this process's stdout/stderr
@@ -38,11 +46,24 @@ struct WinChildSpec {
   // The child's whole environment, "NAME=VALUE" each (sorted by name for the block, as
   // Windows wants); nullopt: ours. An entry without '=' or with a NUL is a UsageError.
   std::optional<std::vector<std::wstring>> environment;
+  // After the child exited: how long the output pipes may stay open (a descendant holding
+  // them). Then the blocked reads are cancelled and the streams reported in held_open. The
+  // stdin feeder is stopped as soon as the child exited (as POSIX stops stdin then).
+  std::chrono::milliseconds drain_timeout{2000};
+  // Called once with the child's pid right after CreateProcessW, before any chunk is read (on
+  // the calling thread). If it throws, the child is terminated and the exception rethrown.
+  std::function<void(DWORD pid)> on_started;
 };
 
 struct WinChildResult {
+  DWORD pid = 0;  // the child's process id
   DWORD exit_code = 0;
-  std::string read_error;  // set when a pipe read failed before the end of the stream
+  // From CreateProcessW's return to the wait seeing the child's exit.
+  std::chrono::steady_clock::duration run_time{};
+  // The first problem that left the capture incomplete: a pipe read failed before the end of
+  // the stream, writing stdin failed, or the chunk handler threw ("" when none).
+  std::string read_error;
+  std::vector<Stream> held_open;  // output streams still held open at the drain timeout
 };
 
 // A program that could not be started: not found in PATH, or CreateProcessW failed.
@@ -77,14 +98,22 @@ struct ResolvedWinCommand {
 // program's own folder nor the current or system folders are searched (unless PATH has them).
 ResolvedWinCommand resolve_win_command(const std::wstring& name, const wchar_t* path_env);
 
-// Runs the child to its end and until every holder of its output pipes closed them; each
-// chunk read goes to `on_chunk` (stdout, stderr and the stdin bytes the child was given).
+// Runs the child to its end and until every holder of its output pipes closed them (at most
+// `drain_timeout` after the child's exit); each chunk read goes to `on_chunk` (stdout, stderr,
+// and the stdin bytes the child was given, each piece once it was written into the pipe).
+// A handler that throws does not end the run: the error is in read_error.
 // Throws WinSpawnError when the program is not found or CreateProcessW fails (the program, the
-// cwd if set, the system's message), UsageError for a bad environment entry, EnvironmentError
-// when a pipe cannot be created: nothing is left open then.
+// cwd if set, the system's message), UsageError for a bad environment entry or a '"' in
+// argv[0], EnvironmentError when a pipe cannot be created or waiting for the child fails:
+// nothing is left open then. Any failure after the child started (on_started throwing,
+// a reader thread that cannot be created, a failed wait) terminates the child, stops the
+// threads (bounded) and rethrows.
 WinChildResult run_captured_child(const WinChildSpec& spec, const ChunkHandler& on_chunk);
 
-// argv as one command line that CommandLineToArgvW and the CRT split back into argv.
+// argv as one command line that CommandLineToArgvW and the CRT split back into argv. argv[0]
+// follows other rules (no backslash escapes: it ends at the next '"' when quoted, else at the
+// first space or tab), so it is written verbatim, in quotes when it is empty or has a space or
+// tab; a '"' in it cannot be written and is a UsageError. The other arguments are escaped.
 std::wstring quote_command_line(const std::vector<std::wstring>& argv);
 
 }  // namespace ctrecord
