@@ -1,7 +1,8 @@
 // Session: in-process capture of this process's own fds 0/1/2 (POSIX back end). start()
 // swaps pipes in with dup2 and starts one relay thread (poll loop over a RelaySet and a
 // control eventfd); stop() restores the descriptors, drains with a timeout, joins and finishes
-// the trace. set_context() is a barrier through the same control eventfd.
+// the trace. set_context() is a barrier through the same control eventfd. The Session front
+// (one active session, hooks, set_context) is session_front.cpp.
 #include "ctrecord/session.hpp"
 
 #include <fcntl.h>
@@ -34,19 +35,13 @@
 #include "ctrecord/trace_file_writer.hpp"
 #include "ctrecord/trace_output.hpp"
 #include "ctrecord/trace_writer_host.hpp"
+#include "session_capture.hpp"
 
 namespace ctrecord {
 
 namespace {
 
 constexpr auto kBarrierTimeout = std::chrono::seconds(5);
-
-void flush_std_streams() {
-  std::fflush(nullptr);
-  std::cout.flush();
-  std::cerr.flush();
-  std::clog.flush();
-}
 
 std::vector<std::string> own_command_line() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
@@ -74,7 +69,7 @@ void poke(int fd) noexcept {
 }
 
 // One capture of this process's standard descriptors.
-class InProcessCapture {
+class InProcessCapture final : public SessionCapture {
  public:
   explicit InProcessCapture(SessionOptions options)
       : options_(std::move(options)),
@@ -91,7 +86,7 @@ class InProcessCapture {
   InProcessCapture& operator=(const InProcessCapture&) = delete;
 
   // Either fully started, or everything undone and the error rethrown.
-  void start() {
+  void start() override {
     try {
       start_steps();
     } catch (...) {
@@ -100,7 +95,7 @@ class InProcessCapture {
     }
   }
 
-  StopReport stop() {
+  StopReport stop() override {
     StopReport report;
     flush_std_streams();
     if (capturing_) {
@@ -129,7 +124,7 @@ class InProcessCapture {
   }
 
   // set_context() while this capture is active: called with the global session mutex held.
-  void barrier(const std::string& context) {
+  void context_changed(const std::string& context) override {
     if (!capturing_) return;
     std::unique_lock lock(mutex_);
     const std::uint64_t ticket = ++barrier_requested_;
@@ -143,7 +138,7 @@ class InProcessCapture {
     }
   }
 
-  const std::string& trace_path() const noexcept { return options_.trace_path; }
+  const std::string& trace_path() const noexcept override { return options_.trace_path; }
 
  private:
   struct SavedFd {
@@ -393,98 +388,10 @@ class InProcessCapture {
   bool capturing_ = false;
 };
 
-std::mutex g_session_mutex;  // one active capture per process; orders set_context vs stop
-InProcessCapture* g_active = nullptr;
-
 }  // namespace
 
-struct Session::Impl {
-  std::unique_ptr<InProcessCapture> capture;
-  SessionHooks hooks;
-  std::optional<StopReport> report;
-};
-
-Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Session::Session(Session&&) noexcept = default;
-Session& Session::operator=(Session&& other) noexcept {
-  if (this != &other) {
-    if (active()) {
-      try {
-        stop();
-      } catch (const std::exception& e) {
-        log::error("stopping the capture session: {}", e.what());
-      }
-    }
-    impl_ = std::move(other.impl_);
-  }
-  return *this;
-}
-
-Session::~Session() {
-  if (!active()) return;
-  try {
-    const StopReport report = stop();
-    if (report.trace_error) log::error("the trace is incomplete: {}", *report.trace_error);
-  } catch (const std::exception& e) {
-    log::error("stopping the capture session: {}", e.what());
-  }
-}
-
-Session Session::start(SessionOptions options) {
-  if (options.trace_path.empty()) throw UsageError("Session::start needs a trace_path");
-  SessionHooks hooks = options.hooks;
-  auto impl = std::make_unique<Impl>();
-  impl->hooks = hooks;
-  impl->capture = std::make_unique<InProcessCapture>(std::move(options));
-  {
-    std::lock_guard lock(g_session_mutex);
-    if (g_active != nullptr) {
-      throw UsageError("a capture session is already active in this process (" +
-                       g_active->trace_path() + "); stop it before starting another");
-    }
-    impl->capture->start();
-    g_active = impl->capture.get();
-  }
-  Session session(std::move(impl));
-  if (hooks.after_start) hooks.after_start();  // a throwing hook stops the session (destructor)
-  return session;
-}
-
-StopReport Session::stop() {
-  if (!impl_) throw UsageError("stop() on a moved-from Session");
-  if (impl_->report) return *impl_->report;
-  if (impl_->hooks.before_stop) {
-    try {
-      impl_->hooks.before_stop();
-    } catch (const std::exception& e) {
-      log::error("before_stop hook failed: {}; stopping anyway", e.what());
-    }
-  }
-  std::lock_guard lock(g_session_mutex);
-  StopReport report = impl_->capture->stop();
-  g_active = nullptr;
-  impl_->report = report;
-  return report;
-}
-
-bool Session::active() const noexcept {
-  return impl_ && !impl_->report;
-}
-
-const std::string& Session::trace_path() const noexcept {
-  static const std::string none;
-  return impl_ ? impl_->capture->trace_path() : none;
-}
-
-void set_context(const std::string& context) {
-  flush_std_streams();
-  ThreadSnapshotStore::global().set(std::this_thread::get_id(), context);
-  std::lock_guard lock(g_session_mutex);
-  if (g_active != nullptr) g_active->barrier(context);
-}
-
-std::string current_context() {
-  return ThreadSnapshotStore::global().get(std::this_thread::get_id());
+std::unique_ptr<SessionCapture> make_session_capture(SessionOptions options) {
+  return std::make_unique<InProcessCapture>(std::move(options));
 }
 
 }  // namespace ctrecord

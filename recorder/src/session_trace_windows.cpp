@@ -4,8 +4,7 @@
 // stdin is not captured), notes, stream_closed and End events as the POSIX session.cpp.
 // Differences: set_context() stamps the chunks read after it but is no barrier (chunks written
 // before it and not read yet get the new context); argv defaults to GetCommandLineW split
-// by CommandLineToArgvW. The Session front (one active session, hooks, the repeated stop) is
-// the one of session.cpp, kept in step with it.
+// by CommandLineToArgvW. The Session front is session_front.cpp, shared with POSIX.
 // clang-format off
 #include <windows.h>  // first: shellapi.h needs its types
 #include <shellapi.h>
@@ -28,17 +27,11 @@
 #include "ctrecord/thread_snapshot_store.hpp"
 #include "ctrecord/trace_recording_windows.hpp"
 #include "ctrecord/win_text.hpp"
+#include "session_capture.hpp"
 
 namespace ctrecord {
 
 namespace {
-
-void flush_std_streams() {
-  std::fflush(nullptr);
-  std::cout.flush();
-  std::cerr.flush();
-  std::clog.flush();
-}
 
 std::vector<std::string> own_command_line() {
   std::vector<std::string> argv;
@@ -82,7 +75,7 @@ int log_copy_of_stderr() {
   return copy;
 }
 
-class InProcessCapture {
+class InProcessCapture final : public SessionCapture {
  public:
   explicit InProcessCapture(SessionOptions options)
       : options_(std::move(options)),
@@ -93,7 +86,7 @@ class InProcessCapture {
     }
   }
 
-  void start() {
+  void start() override {
     WinTraceStart start;
     start.trace_path = options_.trace_path;
     start.argv = options_.argv.empty() ? own_command_line() : options_.argv;
@@ -133,7 +126,7 @@ class InProcessCapture {
     log::set_output_fd(log_fd_);
   }
 
-  StopReport stop() {
+  StopReport stop() override {
     StopReport report;
     flush_std_streams();
     if (session_) {
@@ -173,11 +166,11 @@ class InProcessCapture {
     return report;
   }
 
-  void context_changed(const std::string& context) {
+  void context_changed(const std::string& context) override {
     if (recording_) recording_->sink().set_context(context);
   }
 
-  const std::string& trace_path() const noexcept { return options_.trace_path; }
+  const std::string& trace_path() const noexcept override { return options_.trace_path; }
 
  private:
   SessionOptions options_;
@@ -188,98 +181,10 @@ class InProcessCapture {
   int previous_log_fd_ = 2;
 };
 
-std::mutex g_session_mutex;  // one active capture per process; orders set_context vs stop
-InProcessCapture* g_active = nullptr;
-
 }  // namespace
 
-struct Session::Impl {
-  std::unique_ptr<InProcessCapture> capture;
-  SessionHooks hooks;
-  std::optional<StopReport> report;
-};
-
-Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Session::Session(Session&&) noexcept = default;
-Session& Session::operator=(Session&& other) noexcept {
-  if (this != &other) {
-    if (active()) {
-      try {
-        stop();
-      } catch (const std::exception& e) {
-        log::error("stopping the capture session: {}", e.what());
-      }
-    }
-    impl_ = std::move(other.impl_);
-  }
-  return *this;
-}
-
-Session::~Session() {
-  if (!active()) return;
-  try {
-    const StopReport report = stop();
-    if (report.trace_error) log::error("the trace is incomplete: {}", *report.trace_error);
-  } catch (const std::exception& e) {
-    log::error("stopping the capture session: {}", e.what());
-  }
-}
-
-Session Session::start(SessionOptions options) {
-  if (options.trace_path.empty()) throw UsageError("Session::start needs a trace_path");
-  SessionHooks hooks = options.hooks;
-  auto impl = std::make_unique<Impl>();
-  impl->hooks = hooks;
-  impl->capture = std::make_unique<InProcessCapture>(std::move(options));
-  {
-    std::lock_guard lock(g_session_mutex);
-    if (g_active != nullptr) {
-      throw UsageError("a capture session is already active in this process (" +
-                       g_active->trace_path() + "); stop it before starting another");
-    }
-    impl->capture->start();
-    g_active = impl->capture.get();
-  }
-  Session session(std::move(impl));
-  if (hooks.after_start) hooks.after_start();  // a throwing hook stops the session (destructor)
-  return session;
-}
-
-StopReport Session::stop() {
-  if (!impl_) throw UsageError("stop() on a moved-from Session");
-  if (impl_->report) return *impl_->report;
-  if (impl_->hooks.before_stop) {
-    try {
-      impl_->hooks.before_stop();
-    } catch (const std::exception& e) {
-      log::error("before_stop hook failed: {}; stopping anyway", e.what());
-    }
-  }
-  std::lock_guard lock(g_session_mutex);
-  StopReport report = impl_->capture->stop();
-  g_active = nullptr;
-  impl_->report = report;
-  return report;
-}
-
-bool Session::active() const noexcept {
-  return impl_ && !impl_->report;
-}
-
-const std::string& Session::trace_path() const noexcept {
-  static const std::string none;
-  return impl_ ? impl_->capture->trace_path() : none;
-}
-
-void set_context(const std::string& context) {
-  flush_std_streams();
-  ThreadSnapshotStore::global().set(std::this_thread::get_id(), context);
-  std::lock_guard lock(g_session_mutex);
-  if (g_active != nullptr) g_active->context_changed(context);
-}
-
-std::string current_context() {
-  return ThreadSnapshotStore::global().get(std::this_thread::get_id());
+std::unique_ptr<SessionCapture> make_session_capture(SessionOptions options) {
+  return std::make_unique<InProcessCapture>(std::move(options));
 }
 
 }  // namespace ctrecord

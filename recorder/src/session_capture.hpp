@@ -1,0 +1,34 @@
+// The platform side of ctrecord::Session (session.hpp). session_front.cpp implements the
+// Session front once (one active session per process, the hooks, a repeated stop(),
+// set_context); each back end supplies the capture itself through make_session_capture():
+// session.cpp on POSIX, session_trace_windows.cpp on Windows.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "ctrecord/session.hpp"
+
+namespace ctrecord {
+
+class SessionCapture {
+ public:
+  virtual ~SessionCapture() = default;
+  // Swaps the pipes in. Throws (nothing left changed) as Session::start documents.
+  virtual void start() = 0;
+  // Restores the standard streams and finishes the trace; called once.
+  virtual StopReport stop() = 0;
+  // The calling thread set `context` (already in ThreadSnapshotStore, std streams flushed);
+  // called under the session lock while this capture is active.
+  virtual void context_changed(const std::string& context) = 0;
+  virtual const std::string& trace_path() const noexcept = 0;
+};
+
+// The back end's capture for `options` (not started yet).
+std::unique_ptr<SessionCapture> make_session_capture(SessionOptions options);
+
+// fflush(nullptr) and the C++ standard streams' flush: what a capture does before it swaps or
+// restores descriptors, so bytes buffered before go where they were meant to.
+void flush_std_streams();
+
+}  // namespace ctrecord
