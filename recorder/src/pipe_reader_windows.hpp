@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <memory>
 #include <mutex>  // std::lock_guard
 #include <string>
 #include <thread>
@@ -30,16 +32,29 @@ class SrwLock {
 };
 
 // The chunks of one capture, serialised: one handler call at a time, times from one origin.
+// A handler that throws (anything) is never called again: its error is kept (error()) and
+// the capture goes on without it, so the program's streams keep flowing and mirroring.
 class ChunkSink {
  public:
   explicit ChunkSink(ChunkHandler handler)
       : handler_(std::move(handler)), origin_(std::chrono::steady_clock::now()) {}
-  void deliver(Stream stream, std::string bytes);
+  // Hands the chunk to the handler. Never throws. False when it was not handed on because
+  // the handler failed (on this chunk or before).
+  bool deliver(Stream stream, std::string bytes) noexcept;
+  // The same from raw bytes (copied here: an allocation failure counts as a failure too).
+  bool deliver(Stream stream, const char* bytes, std::size_t size) noexcept;
+  // "" or the first handler failure, "chunk handler (stdout): what()".
+  std::string error() const;
 
  private:
-  SrwLock mutex_;
+  void fail(Stream stream, const char* what) noexcept;
+
+  mutable SrwLock mutex_;
   ChunkHandler handler_;
   std::chrono::steady_clock::time_point origin_;
+  bool failed_ = false;  // under mutex_
+  std::string error_;    // under mutex_; may stay "" when building it failed
+  Stream failed_stream_ = Stream::Stdout;
 };
 
 class PipeReader {
@@ -56,11 +71,14 @@ class PipeReader {
   // Waits up to `timeout` for the end of the stream; then cancels the blocked ReadFile
   // (CancelSynchronousIo) and joins. True when the stream ended by itself.
   bool join_within(std::chrono::milliseconds timeout);
-  // The read error that ended the stream early ("" at a clean end of the stream).
+  // The read error that ended the stream early, or the handler failure that stopped this
+  // stream's chunks from being handed on ("" at a clean end of the stream). After join().
   const std::string& error() const noexcept { return error_; }
 
  private:
-  void run();
+  void run() noexcept;
+  void set_error(const char* call, DWORD err) noexcept;
+  void set_handler_error() noexcept;
 
   Stream stream_;
   UniqueHandle read_end_;
@@ -69,6 +87,7 @@ class PipeReader {
   HANDLE mirror_;
   ChunkSink& sink_;
   std::string error_;
+  std::unique_ptr<char[]> buffer_;  // allocated by the constructor, not the thread
   std::thread thread_;
 };
 

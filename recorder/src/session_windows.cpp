@@ -24,7 +24,9 @@ struct WinSession::Impl {
       : mirror(options.mirror),
         capture_stdin(options.capture_stdin),
         drain_timeout(options.drain_timeout),
-        sink(std::move(options.on_chunk)) {}
+        sink(std::move(options.on_chunk)) {
+    report.held_open.reserve(2);  // take_down() never allocates for it
+  }
 
   // Declared in the order they are set up; stop() takes them down in reverse explicitly.
   bool mirror = true;
@@ -42,12 +44,22 @@ struct WinSession::Impl {
   bool active = false;
   WinStopReport report;
 
+  // The first problem goes into the report (noexcept: take_down() must finish).
+  void note_error(const std::string& error) noexcept {
+    if (!report.read_error.empty() || error.empty()) return;
+    try {
+      report.read_error = error;
+    } catch (...) {
+      report.read_error = "capture failed";  // fits the small-string buffer: no allocation
+    }
+  }
+
   void take_down() noexcept {
     // Stdin first: the original is back and the feeder stopped (never waits for input).
     if (stdin_capture) {
       const StdinCapture::Result stdin_result = stdin_capture->stop();
       report.stdin_unconsumed_bytes = stdin_result.unconsumed_bytes;
-      if (report.read_error.empty()) report.read_error = stdin_result.error;
+      note_error(stdin_result.error);
     }
     // Restore first: that closes the pipes' write ends, so the readers reach the end.
     if (err_swap) err_swap->restore();
@@ -61,8 +73,8 @@ struct WinSession::Impl {
     };
     if (out_reader && !out_reader->join_within(left())) report.held_open.push_back(Stream::Stdout);
     if (err_reader && !err_reader->join_within(left())) report.held_open.push_back(Stream::Stderr);
-    if (out_reader && report.read_error.empty()) report.read_error = out_reader->error();
-    if (err_reader && report.read_error.empty()) report.read_error = err_reader->error();
+    if (out_reader) note_error(out_reader->error());
+    if (err_reader) note_error(err_reader->error());
     out_reader.reset();
     err_reader.reset();
     err_swap.reset();  // closes the saved copies, after the readers stopped mirroring

@@ -63,6 +63,7 @@ void StdinCapture::start_forwarding(HANDLE fd_handle) {
   UniqueHandle read_copy = duplicate(read_end.get(), "stdin pipe");
   UniqueHandle finished(CreateEventW(nullptr, TRUE, FALSE, nullptr));
   if (!finished) throw last_win_error("CreateEventW", "stdin");
+  buffer_ = std::make_unique<char[]>(kChunk);  // here, not in the feeder thread
 
   text_mode_ = _setmode(0, _O_BINARY);            // read the mode (there is no getter) ...
   if (text_mode_ != -1) _setmode(0, text_mode_);  // ... and put it back
@@ -103,16 +104,26 @@ void StdinCapture::start_forwarding(HANDLE fd_handle) {
   }
 }
 
+void StdinCapture::set_error(const char* what, DWORD err) noexcept {
+  if (!error_.empty()) return;
+  try {
+    error_ = std::string(what) + ": " + win_error_text(err);
+  } catch (...) {
+    error_ = "stdin failed";  // fits the small-string buffer: no allocation
+  }
+}
+
 void StdinCapture::feed() noexcept {
-  std::vector<char> buffer(kChunk);
+  char* const buffer = buffer_.get();
+  bool handed_on = true;  // false once the handler failed: feed on, hand nothing on
   while (!cancelled_) {
     DWORD got = 0;
-    if (!ReadFile(source_, buffer.data(), kChunk, &got, nullptr)) {
+    if (!ReadFile(source_, buffer, kChunk, &got, nullptr)) {
       const DWORD err = GetLastError();
       // ERROR_BROKEN_PIPE: the original's writers are gone, its normal end.
       // ERROR_OPERATION_ABORTED: stop() cancelled the read.
       if (err != ERROR_BROKEN_PIPE && !(err == ERROR_OPERATION_ABORTED && cancelled_))
-        error_ = "ReadFile stdin: " + win_error_text(err);
+        set_error("ReadFile stdin", err);
       break;
     }
     if (got == 0) {
@@ -127,25 +138,28 @@ void StdinCapture::feed() noexcept {
     DWORD write_error = ERROR_SUCCESS;
     while (fed < got) {
       DWORD written = 0;
-      if (!WriteFile(pipe_write_.get(), buffer.data() + fed, got - fed, &written, nullptr)) {
+      if (!WriteFile(pipe_write_.get(), buffer + fed, got - fed, &written, nullptr)) {
         write_error = GetLastError();
         break;
       }
       fed += written;
     }
     unfed_bytes_ += got - fed;
-    if (fed > 0) {
-      try {
-        sink_.deliver(Stream::Stdin, std::string(buffer.data(), fed));
-      } catch (const std::exception& e) {
-        // A handler that throws ends the capture of stdin, never the process.
-        error_ = std::string("chunk handler (stdin): ") + e.what();
-        break;
+    // A handler that fails ends the handing on, never the feeding: the program still gets
+    // its stdin.
+    if (fed > 0 && handed_on && !sink_.deliver(Stream::Stdin, buffer, fed)) {
+      handed_on = false;
+      if (error_.empty()) {
+        try {
+          error_ = sink_.error();
+        } catch (...) {
+          error_ = "handler failed";
+        }
       }
     }
     if (write_error != ERROR_SUCCESS) {
       if (!(write_error == ERROR_OPERATION_ABORTED && cancelled_))
-        error_ = "WriteFile stdin pipe: " + win_error_text(write_error);
+        set_error("WriteFile stdin pipe", write_error);
       break;
     }
   }
@@ -154,17 +168,16 @@ void StdinCapture::feed() noexcept {
 
 std::uint64_t StdinCapture::drain_pipe() noexcept {
   std::uint64_t drained = 0;
-  std::vector<char> buffer;
+  char buffer[16 * 1024];
   for (;;) {
     DWORD available = 0;
     if (!PeekNamedPipe(pipe_read_copy_.get(), nullptr, 0, nullptr, &available, nullptr) ||
         available == 0)
       return drained;
-    buffer.resize(std::min<DWORD>(available, kChunk));
     DWORD got = 0;
     // `available` bytes are there, so this read returns at once.
-    if (!ReadFile(pipe_read_copy_.get(), buffer.data(), static_cast<DWORD>(buffer.size()), &got,
-                  nullptr) ||
+    if (!ReadFile(pipe_read_copy_.get(), buffer,
+                  std::min<DWORD>(available, static_cast<DWORD>(sizeof buffer)), &got, nullptr) ||
         got == 0)
       return drained;
     drained += got;
@@ -172,6 +185,16 @@ std::uint64_t StdinCapture::drain_pipe() noexcept {
 }
 
 StdinCapture::Result StdinCapture::record_file_range() noexcept {
+  try {
+    return record_file_range_or_throw();
+  } catch (...) {
+    Result result;
+    result.error = "stdin failed";  // out of memory: fits the small-string buffer
+    return result;
+  }
+}
+
+StdinCapture::Result StdinCapture::record_file_range_or_throw() {
   Result result;
   LARGE_INTEGER end{};
   if (!SetFilePointerEx(file_.get(), LARGE_INTEGER{}, &end, FILE_CURRENT)) {
@@ -198,10 +221,8 @@ StdinCapture::Result StdinCapture::record_file_range() noexcept {
                      (got == 0 ? std::string("file shrank") : win_error_text(GetLastError()));
       break;
     }
-    try {
-      sink_.deliver(Stream::Stdin, std::string(buffer.data(), got));
-    } catch (const std::exception& e) {
-      result.error = std::string("chunk handler (stdin): ") + e.what();
+    if (!sink_.deliver(Stream::Stdin, buffer.data(), got)) {
+      result.error = sink_.error();
       break;
     }
     offset += got;

@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -56,8 +57,10 @@ class StdinCapture {
  private:
   void start_forwarding(HANDLE fd_handle);
   void feed() noexcept;
+  void set_error(const char* what, DWORD err) noexcept;
   std::uint64_t drain_pipe() noexcept;
   Result record_file_range() noexcept;
+  Result record_file_range_or_throw();
 
   ChunkSink& sink_;
   Mode mode_ = Mode::Closed;
@@ -77,8 +80,9 @@ class StdinCapture {
   UniqueHandle pipe_write_;      // the feeder's end; closed at the original's end
   UniqueHandle finished_;        // manual-reset event, set when the feeder returns
   std::atomic<bool> cancelled_{false};
-  std::uint64_t unfed_bytes_ = 0;  // feeder only until joined
-  std::string error_;              // feeder only until joined
+  std::uint64_t unfed_bytes_ = 0;   // feeder only until joined
+  std::string error_;               // feeder only until joined
+  std::unique_ptr<char[]> buffer_;  // the feeder's, allocated before it starts
   std::thread thread_;
 };
 

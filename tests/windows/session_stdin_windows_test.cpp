@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -307,4 +308,27 @@ TEST(SessionStdinWindows, StartStopLoopsWithStdinCaptureLeakNoHandle) {
   const long after = process_handle_count();
   EXPECT_GE(after, before);
   EXPECT_LE(after, before + 1) << "handles grew from " << before << " to " << after;
+}
+
+TEST(SessionStdinWindows, AThrowingHandlerNeverCutsTheProgramsStdin) {
+  // The handler throws on the first stdin chunk: the feeder goes on feeding the program.
+  PipeStdin input;
+  input.send("one\n");
+  ctrecord::WinStopReport report;
+  std::string read;
+  {
+    auto session = ctrecord::WinSession::start({.on_chunk =
+                                                    [](ctrecord::IoChunk chunk) {
+                                                      if (chunk.stream == Stream::Stdin)
+                                                        throw std::runtime_error("stdin boom");
+                                                    },
+                                                .mirror = false});
+    read = read_stdin(4);
+    input.send("two\n");
+    read += read_stdin(4);
+    report = session.stop();
+  }
+  EXPECT_EQ(read, "one\ntwo\n");
+  EXPECT_EQ(report.read_error, "chunk handler (stdin): stdin boom");
+  EXPECT_EQ(report.stdin_unconsumed_bytes, 0u);
 }

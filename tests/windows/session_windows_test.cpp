@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 
 #include "ctrecord/errors.hpp"
 #include "handle_count.hpp"
@@ -27,24 +28,27 @@ void write_raw(DWORD std_id, const std::string& bytes) {
             nullptr);
 }
 
-// Points descriptor 2 and STD_ERROR_HANDLE at a fresh file for the test's lifetime, so what
-// reaches "the console" can be read back; puts the test runner's stderr back at the end.
-// (stderr, not stdout: GoogleTest reports failures on stdout, which must stay visible.)
-class StderrToFile {
+// Points descriptor `fd` (1 or 2) and its std handle at a fresh file for the object's
+// lifetime, so what reaches "the console" can be read back; puts the test runner's stream
+// back at the end. GoogleTest reports failures on stdout: a test redirecting stdout checks
+// after the object is gone.
+class StreamToFile {
  public:
-  explicit StderrToFile(const char* path) : path_(path) {
+  StreamToFile(int fd, const char* path) : fd_(fd), path_(path) {
     std::fflush(nullptr);
-    saved_ = _dup(2);
-    const int fd = _open(path, _O_CREAT | _O_TRUNC | _O_WRONLY | _O_TEXT, 0600);
-    _dup2(fd, 2);
-    _close(fd);
-    SetStdHandle(STD_ERROR_HANDLE, reinterpret_cast<HANDLE>(_get_osfhandle(2)));
+    saved_ = _dup(fd_);
+    const int file = _open(path, _O_CREAT | _O_TRUNC | _O_WRONLY | _O_TEXT, 0600);
+    _dup2(file, fd_);
+    _close(file);
+    SetStdHandle(std_id(), reinterpret_cast<HANDLE>(_get_osfhandle(fd_)));
   }
-  ~StderrToFile() {
+  StreamToFile(const StreamToFile&) = delete;
+  StreamToFile& operator=(const StreamToFile&) = delete;
+  ~StreamToFile() {
     std::fflush(nullptr);
-    _dup2(saved_, 2);
+    _dup2(saved_, fd_);
     _close(saved_);
-    SetStdHandle(STD_ERROR_HANDLE, reinterpret_cast<HANDLE>(_get_osfhandle(2)));
+    SetStdHandle(std_id(), reinterpret_cast<HANDLE>(_get_osfhandle(fd_)));
     std::remove(path_);
   }
   std::string contents() const {
@@ -56,8 +60,34 @@ class StderrToFile {
   }
 
  private:
+  DWORD std_id() const { return fd_ == 1 ? STD_OUTPUT_HANDLE : STD_ERROR_HANDLE; }
+  int fd_;
   const char* path_;
   int saved_ = -1;
+};
+
+// stderr, not stdout: GoogleTest reports failures on stdout, which must stay visible.
+class StderrToFile : public StreamToFile {
+ public:
+  explicit StderrToFile(const char* path) : StreamToFile(2, path) {}
+};
+
+// The state of the C and C++ stdout after a test that redirected it; cleared again so that
+// GoogleTest can report.
+struct StdoutHealth {
+  bool cout_good = false;
+  int printf_result = -1;
+  int ferror_after = -1;
+  static StdoutHealth probe(const char* line) {
+    StdoutHealth health;
+    std::cout << std::flush;
+    health.cout_good = std::cout.good();
+    health.printf_result = std::printf("%s", line);
+    health.ferror_after = std::fflush(stdout) == 0 ? std::ferror(stdout) : -2;
+    std::cout.clear();
+    std::clearerr(stdout);
+    return health;
+  }
 };
 
 }  // namespace
@@ -245,4 +275,58 @@ TEST(SessionWindows, AClosedDescriptorIsCapturedAndClosedAgain) {
   EXPECT_EQ(chunks.bytes(Stream::Stderr), "to-closed\r\n");
   EXPECT_EQ(after, closed);
   EXPECT_EQ(std_after, nullptr);
+}
+
+TEST(SessionWindows, AThrowingHandlerNeverBreaksTheProgramsOutput) {
+  // The handler throws on the first stdout chunk: nothing more is handed on, but the program
+  // keeps writing (the pipe stays read), the mirror keeps getting every byte, the streams
+  // are healthy after stop, and the report names the failure.
+  HANDLE thrown = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  ChunkCollector chunks;
+  auto collect = chunks.handler();
+  ctrecord::WinStopReport report;
+  std::string mirrored;
+  StdoutHealth health;
+  DWORD waited = WAIT_FAILED;
+  {
+    StreamToFile out(1, "session_throwing_handler.txt");
+    auto session = ctrecord::WinSession::start({.on_chunk = [&](ctrecord::IoChunk chunk) {
+      if (chunk.stream == Stream::Stdout) {
+        SetEvent(thrown);
+        throw std::runtime_error("handler boom");
+      }
+      collect(std::move(chunk));
+    }});
+    std::printf("first\n");
+    std::fflush(stdout);
+    waited = WaitForSingleObject(thrown, 10000);  // the handler threw before what follows
+    std::printf("second\n");
+    std::cout << "third" << std::endl;
+    write_raw(STD_OUTPUT_HANDLE, "raw\n");
+    report = session.stop();
+    health = StdoutHealth::probe("after\n");
+    mirrored = out.contents();
+  }
+  CloseHandle(thrown);
+  EXPECT_EQ(waited, static_cast<DWORD>(WAIT_OBJECT_0));
+  EXPECT_EQ(mirrored, "first\r\nsecond\r\nthird\r\nraw\nafter\r\n");
+  EXPECT_TRUE(health.cout_good);
+  EXPECT_EQ(health.printf_result, 6);
+  EXPECT_EQ(health.ferror_after, 0);
+  EXPECT_EQ(report.read_error, "chunk handler (stdout): handler boom");
+  EXPECT_EQ(chunks.bytes(Stream::Stdout), "");
+}
+
+TEST(SessionWindows, AHandlerThrowingANonStandardExceptionDoesNotTerminate) {
+  ctrecord::WinStopReport report;
+  {
+    auto session = ctrecord::WinSession::start(
+        {.on_chunk = [](ctrecord::IoChunk) { throw 42; }, .mirror = false});
+    std::fprintf(stderr, "err\n");
+    std::printf("out\n");
+    report = session.stop();
+  }
+  EXPECT_NE(report.read_error.find("chunk handler ("), std::string::npos) << report.read_error;
+  EXPECT_NE(report.read_error.find("not derived from std::exception"), std::string::npos)
+      << report.read_error;
 }
