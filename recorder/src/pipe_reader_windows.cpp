@@ -94,31 +94,94 @@ void PipeReader::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-bool PipeReader::join_within(std::chrono::milliseconds timeout) {
-  if (!thread_.joinable()) return !cancelled_;
-  const DWORD wait_ms = static_cast<DWORD>(timeout.count());
-  if (WaitForSingleObject(finished_.get(), wait_ms) != WAIT_OBJECT_0) {
-    cancelled_ = true;
-    // The thread may be between two ReadFile calls: cancel until it has finished.
-    const HANDLE thread = static_cast<HANDLE>(pthread_gethandle(thread_.native_handle()));
-    do {
-      CancelSynchronousIo(thread);
-    } while (WaitForSingleObject(finished_.get(), 10) != WAIT_OBJECT_0);
+bool PipeReader::enter_read() noexcept {
+  std::lock_guard lock(state_lock_);
+  if (cancelled_) return false;
+  in_read_ = true;
+  return true;
+}
+
+void PipeReader::leave_read() noexcept {
+  std::lock_guard lock(state_lock_);
+  in_read_ = false;
+  reads_.fetch_add(1);
+}
+
+void PipeReader::cancel_read() noexcept {
+  std::lock_guard lock(state_lock_);
+  cancelled_ = true;
+  // Not in ReadFile: the thread sees cancelled_ before its next read and ends.
+  if (in_read_)
+    CancelSynchronousIo(static_cast<HANDLE>(pthread_gethandle(thread_.native_handle())));
+}
+
+void PipeReader::drain(PipeReader* const* readers, std::size_t count,
+                       std::chrono::milliseconds idle_timeout) noexcept {
+  using Clock = std::chrono::steady_clock;
+  constexpr std::size_t kMax = MAXIMUM_WAIT_OBJECTS;
+  struct Watch {
+    PipeReader* reader = nullptr;
+    std::uint64_t reads = 0;
+    Clock::time_point last_progress;
+  };
+  Watch watches[kMax];
+  std::size_t watched = 0;
+  const Clock::time_point start = Clock::now();
+  constexpr std::chrono::milliseconds kPoll(10);
+  if (idle_timeout < kPoll) idle_timeout = kPoll;  // at least one look at the reader
+  for (std::size_t i = 0; i < count && watched < kMax; ++i) {
+    PipeReader* reader = readers[i];
+    if (reader == nullptr || !reader->thread_.joinable()) continue;
+    watches[watched++] = Watch{reader, reader->reads_.load(), start};
   }
-  thread_.join();
-  return !cancelled_;
+  for (;;) {
+    HANDLE running[kMax];
+    DWORD waiting = 0;
+    for (std::size_t i = 0; i < watched; ++i)
+      if (WaitForSingleObject(watches[i].reader->finished_.get(), 0) != WAIT_OBJECT_0)
+        running[waiting++] = watches[i].reader->finished_.get();
+    if (waiting == 0) break;
+    WaitForMultipleObjects(waiting, running, FALSE, static_cast<DWORD>(kPoll.count()));
+    const Clock::time_point now = Clock::now();
+    for (std::size_t i = 0; i < watched; ++i) {
+      Watch& watch = watches[i];
+      PipeReader& reader = *watch.reader;
+      if (WaitForSingleObject(reader.finished_.get(), 0) == WAIT_OBJECT_0) continue;
+      if (reader.cancelled_) {
+        reader.cancel_read();  // again: one issued just before the ReadFile began is lost
+        continue;
+      }
+      bool idle_in_read = false;
+      {
+        std::lock_guard lock(reader.state_lock_);
+        idle_in_read = reader.in_read_;
+      }
+      const std::uint64_t reads = reader.reads_.load();
+      if (reads != watch.reads || !idle_in_read) {
+        watch.reads = reads;  // bytes flow, or the thread is mirroring or in the handler
+        watch.last_progress = now;
+        continue;
+      }
+      if (now - watch.last_progress >= idle_timeout) reader.cancel_read();
+    }
+  }
+  for (std::size_t i = 0; i < watched; ++i) watches[i].reader->join();
 }
 
 void PipeReader::run() noexcept {
   char* const buffer = buffer_.get();
   bool handed_on = true;  // false once the handler failed: read and mirror on, hand nothing on
-  for (;;) {
+  while (enter_read()) {
     DWORD got = 0;
-    if (!ReadFile(read_end_.get(), buffer, kBufferSize, &got, nullptr)) {
-      const DWORD err = GetLastError();
+    const BOOL ok = ReadFile(read_end_.get(), buffer, kBufferSize, &got, nullptr);
+    const DWORD err = ok ? ERROR_SUCCESS : GetLastError();
+    leave_read();
+    if (!ok) {
       // ERROR_BROKEN_PIPE: every write end closed, the normal end of the stream.
-      // ERROR_OPERATION_ABORTED: join_within() gave up on a holder that never closes.
-      if (err != ERROR_BROKEN_PIPE && !(err == ERROR_OPERATION_ABORTED && cancelled_))
+      // ERROR_OPERATION_ABORTED: drain() gave up on a holder that never closes.
+      if (err == ERROR_BROKEN_PIPE)
+        reached_end_ = true;
+      else if (!(err == ERROR_OPERATION_ABORTED && cancelled_))
         set_error("ReadFile", err);
       break;
     }
@@ -132,7 +195,6 @@ void PipeReader::run() noexcept {
       handed_on = false;
       set_handler_error();
     }
-    if (cancelled_) break;
   }
   read_end_.reset();
 }

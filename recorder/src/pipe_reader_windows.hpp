@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>  // std::lock_guard
 #include <string>
@@ -68,22 +69,44 @@ class PipeReader {
 
   // Waits for the end of the stream (every write end closed). Idempotent.
   void join();
-  // Waits up to `timeout` for the end of the stream; then cancels the blocked ReadFile
-  // (CancelSynchronousIo) and joins. True when the stream ended by itself.
-  bool join_within(std::chrono::milliseconds timeout);
+  // Waits for the end of each reader's stream (their write ends closed by the caller just
+  // before), all at once, and joins them. A reader gives up only when it has sat in one
+  // ReadFile on an empty pipe for `idle_timeout` (another process still holds a write end):
+  // that ReadFile is cancelled (CancelSynchronousIo) and the reader is held_open(). The
+  // timeout restarts whenever the reader returns from a read; a reader that is mirroring or
+  // in the handler is never cancelled and never given up on, however slow (so a mirror
+  // target or handler that blocks for ever blocks this too). Idle time is sampled every
+  // 10 ms, so a timeout below that acts as about 10 ms. Null entries are skipped.
+  static void drain(PipeReader* const* readers, std::size_t count,
+                    std::chrono::milliseconds idle_timeout) noexcept;
+  // The stream did not end by itself: drain() gave up on it. After join()/drain().
+  bool held_open() const noexcept { return cancelled_ && !reached_end_; }
   // The read error that ended the stream early, or the handler failure that stopped this
   // stream's chunks from being handed on ("" at a clean end of the stream). After join().
   const std::string& error() const noexcept { return error_; }
 
  private:
   void run() noexcept;
+  // Enters the ReadFile state unless cancelled (false: stop reading).
+  bool enter_read() noexcept;
+  void leave_read() noexcept;
+  // Cancels the blocked ReadFile, if the thread is in one now (never its other I/O).
+  void cancel_read() noexcept;
   void set_error(const char* call, DWORD err) noexcept;
   void set_handler_error() noexcept;
 
   Stream stream_;
   UniqueHandle read_end_;
   UniqueHandle finished_;  // manual-reset event, set when run() returns
-  std::atomic<bool> cancelled_{false};
+  // The drain handshake. in_read_ is set (under state_lock_) just before ReadFile and cleared
+  // (under state_lock_) just after, so a CancelSynchronousIo issued under state_lock_ while
+  // in_read_ is set can only hit that ReadFile (or nothing, if it comes before the call: it
+  // is then repeated), never the mirror's WriteFile or the handler's own I/O.
+  SrwLock state_lock_;
+  bool in_read_ = false;                 // under state_lock_
+  std::atomic<bool> cancelled_{false};   // set under state_lock_
+  std::atomic<std::uint64_t> reads_{0};  // ReadFile calls returned: progress
+  bool reached_end_ = false;             // the thread's; ERROR_BROKEN_PIPE seen
   HANDLE mirror_;
   ChunkSink& sink_;
   std::string error_;

@@ -2,7 +2,6 @@
 // StdinCapture, and the one-session-per-process slot.
 #include "ctrecord/session_windows.hpp"
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <optional>
@@ -64,15 +63,13 @@ struct WinSession::Impl {
     // Restore first: that closes the pipes' write ends, so the readers reach the end.
     if (err_swap) err_swap->restore();
     if (out_swap) out_swap->restore();
-    // One deadline for both streams.
-    const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
-    auto left = [&] {
-      const auto rest = deadline - std::chrono::steady_clock::now();
-      return std::max(std::chrono::milliseconds(0),
-                      std::chrono::duration_cast<std::chrono::milliseconds>(rest));
-    };
-    if (out_reader && !out_reader->join_within(left())) report.held_open.push_back(Stream::Stdout);
-    if (err_reader && !err_reader->join_within(left())) report.held_open.push_back(Stream::Stderr);
+    // Both streams at once, each with the whole timeout, counted from here and restarted
+    // while its bytes flow.
+    PipeReader* readers[] = {out_reader ? &*out_reader : nullptr,
+                             err_reader ? &*err_reader : nullptr};
+    PipeReader::drain(readers, 2, drain_timeout);
+    if (out_reader && out_reader->held_open()) report.held_open.push_back(Stream::Stdout);
+    if (err_reader && err_reader->held_open()) report.held_open.push_back(Stream::Stderr);
     if (out_reader) note_error(out_reader->error());
     if (err_reader) note_error(err_reader->error());
     out_reader.reset();

@@ -13,8 +13,10 @@
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "ctrecord/errors.hpp"
+#include "ctrecord/win_handle.hpp"
 #include "handle_count.hpp"
 #include "test_util.hpp"
 
@@ -88,6 +90,54 @@ struct StdoutHealth {
     std::clearerr(stdout);
     return health;
   }
+};
+
+// Points descriptor 2 and STD_ERROR_HANDLE at a pipe with a small buffer that a thread drains
+// slowly (`chunk` bytes every `pause_ms`), for the object's lifetime; counts what arrives.
+class StderrToSlowPipe {
+ public:
+  StderrToSlowPipe(DWORD chunk, DWORD pause_ms) {
+    std::fflush(nullptr);
+    HANDLE read = nullptr;
+    HANDLE write = nullptr;
+    CreatePipe(&read, &write, nullptr, 4096);
+    read_ = read;
+    saved_ = _dup(2);
+    const int fd = _open_osfhandle(reinterpret_cast<intptr_t>(write), _O_WRONLY | _O_BINARY);
+    _dup2(fd, 2);
+    _close(fd);
+    SetStdHandle(STD_ERROR_HANDLE, reinterpret_cast<HANDLE>(_get_osfhandle(2)));
+    drainer_ = std::thread([this, chunk, pause_ms] {
+      std::string buffer(chunk, '\0');
+      DWORD got = 0;
+      while (ReadFile(read_, buffer.data(), chunk, &got, nullptr)) {
+        received_ += got;
+        Sleep(pause_ms);
+      }
+    });
+  }
+  StderrToSlowPipe(const StderrToSlowPipe&) = delete;
+  StderrToSlowPipe& operator=(const StderrToSlowPipe&) = delete;
+  ~StderrToSlowPipe() { received(); }
+  // Puts the runner's stderr back (closing the pipe's write ends) and waits for the drainer.
+  std::size_t received() {
+    if (saved_ != -1) {
+      std::fflush(nullptr);
+      _dup2(saved_, 2);
+      _close(saved_);
+      saved_ = -1;
+      SetStdHandle(STD_ERROR_HANDLE, reinterpret_cast<HANDLE>(_get_osfhandle(2)));
+      drainer_.join();
+      CloseHandle(read_);
+    }
+    return received_;
+  }
+
+ private:
+  HANDLE read_ = nullptr;
+  int saved_ = -1;
+  std::size_t received_ = 0;
+  std::thread drainer_;
 };
 
 }  // namespace
@@ -329,4 +379,90 @@ TEST(SessionWindows, AHandlerThrowingANonStandardExceptionDoesNotTerminate) {
   EXPECT_NE(report.read_error.find("chunk handler ("), std::string::npos) << report.read_error;
   EXPECT_NE(report.read_error.find("not derived from std::exception"), std::string::npos)
       << report.read_error;
+}
+
+TEST(SessionWindows, ASlowMirrorTargetLosesNothingAndIsNotHeldOpen) {
+  // The mirror of stderr is a pipe drained at about 400 KB/s: stop() must wait for it (bytes
+  // flow), however much longer than drain_timeout that takes, and never cancel the mirror.
+  constexpr std::size_t kTotal = 600000;
+  ChunkCollector chunks;
+  ctrecord::WinStopReport report;
+  std::size_t mirrored = 0;
+  {
+    StderrToSlowPipe slow(8192, 20);
+    auto session = ctrecord::WinSession::start(
+        {.on_chunk = chunks.handler(), .drain_timeout = std::chrono::milliseconds(200)});
+    const std::string block(10000, 'e');
+    for (std::size_t sent = 0; sent < kTotal; sent += block.size())
+      write_raw(STD_ERROR_HANDLE, block);
+    report = session.stop();
+    mirrored = slow.received();
+  }
+  EXPECT_EQ(report.read_error, "");
+  EXPECT_TRUE(report.held_open.empty());
+  EXPECT_EQ(chunks.bytes(Stream::Stderr).size(), kTotal);
+  EXPECT_EQ(mirrored, kTotal);
+}
+
+TEST(SessionWindows, AZeroDrainTimeoutWithNoOtherHolderReportsNothingHeldOpen) {
+  for (int i = 0; i < 50; ++i) {
+    ChunkCollector chunks;
+    auto session = ctrecord::WinSession::start({.on_chunk = chunks.handler(),
+                                                .mirror = false,
+                                                .drain_timeout = std::chrono::milliseconds(0)});
+    std::printf("zero %d\n", i);
+    std::fprintf(stderr, "zero-err %d\n", i);
+    const auto report = session.stop();
+    ASSERT_TRUE(report.held_open.empty()) << "cycle " << i;
+    ASSERT_EQ(chunks.bytes(Stream::Stdout), "zero " + std::to_string(i) + "\r\n");
+    ASSERT_EQ(chunks.bytes(Stream::Stderr), "zero-err " + std::to_string(i) + "\r\n");
+  }
+}
+
+TEST(SessionWindows, StopNeverCancelsTheHandlersOwnIo) {
+  // The handler blocks in a ReadFile of its own (on a pipe written 300 ms later) while stop()
+  // drains with a 20 ms timeout: that ReadFile is not cancelled and nothing is held open.
+  HANDLE read = nullptr;
+  HANDLE write = nullptr;
+  ASSERT_TRUE(CreatePipe(&read, &write, nullptr, 0));
+  ctrecord::UniqueHandle own_read(read);
+  ctrecord::UniqueHandle own_write(write);
+  HANDLE in_handler = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  BOOL handler_read_ok = FALSE;
+  DWORD handler_read_error = 0;
+  std::string handler_got;
+  ChunkCollector chunks;
+  auto collect = chunks.handler();
+  auto session = ctrecord::WinSession::start(
+      {.on_chunk =
+           [&](ctrecord::IoChunk chunk) {
+             if (chunk.stream == Stream::Stdout && handler_got.empty()) {
+               SetEvent(in_handler);
+               char buffer[16];
+               DWORD got = 0;
+               handler_read_ok = ReadFile(own_read.get(), buffer, sizeof buffer, &got, nullptr);
+               handler_read_error = handler_read_ok ? 0 : GetLastError();
+               handler_got.assign(buffer, got);
+             }
+             collect(std::move(chunk));
+           },
+       .mirror = false,
+       .drain_timeout = std::chrono::milliseconds(20)});
+  std::printf("wake\n");
+  std::fflush(stdout);
+  const DWORD waited = WaitForSingleObject(in_handler, 10000);
+  std::thread writer([&] {
+    Sleep(300);
+    DWORD written = 0;
+    WriteFile(own_write.get(), "late", 4, &written, nullptr);
+  });
+  const auto report = session.stop();
+  writer.join();
+  CloseHandle(in_handler);
+  EXPECT_EQ(waited, static_cast<DWORD>(WAIT_OBJECT_0));
+  EXPECT_TRUE(handler_read_ok) << "error " << handler_read_error;
+  EXPECT_EQ(handler_got, "late");
+  EXPECT_TRUE(report.held_open.empty());
+  EXPECT_EQ(report.read_error, "");
+  EXPECT_EQ(chunks.bytes(Stream::Stdout), "wake\r\n");
 }

@@ -19,9 +19,12 @@
 // and text/binary modes; see std_stream_swap_windows.hpp for the handle values), stops the
 // feeder at once (a blocked ReadFile or WriteFile is cancelled), waits for the output pipes'
 // end, joins the threads and closes every handle it opened: start/stop loops leave the handle
-// count as it was. A child process that inherited an output pipe and still holds it at
-// `drain_timeout`: the readers' ReadFile is cancelled (CancelSynchronousIo) and the report
-// names the stream. One session per process at a time (UsageError). Not yet: set_context.
+// count as it was. A child process that inherited an output pipe and still holds it: once a
+// reader has waited `drain_timeout` in one ReadFile on the empty pipe, that ReadFile is
+// cancelled (CancelSynchronousIo) and the report names the stream. Output still flowing
+// (a slow mirror target, a slow handler) is never cut: each stream's timeout counts from the
+// restore and restarts at every read, and only a ReadFile is ever cancelled. One session per
+// process at a time (UsageError). Not yet: set_context.
 #pragma once
 
 #include <chrono>
@@ -38,13 +41,16 @@ struct WinSessionOptions {
   ChunkHandler on_chunk;      // required: called from the reader threads, one call at a time
   bool mirror = true;         // also write the captured bytes to the original streams
   bool capture_stdin = true;  // false: descriptor 0 is left alone and not recorded
-  std::chrono::milliseconds drain_timeout{2000};  // stop(): wait this long for pipe EOF
+  // stop(): give up on a stream whose pipe stayed open but empty this long (another process
+  // holds a write end); sampled every 10 ms.
+  std::chrono::milliseconds drain_timeout{2000};
 };
 
 struct WinStopReport {
   std::string read_error;  // a stream's capture is incomplete: a read, the handler, or stdin's
                            // file range failed (the first such problem)
-  std::vector<Stream> held_open;  // streams another process still held at the drain timeout
+  std::vector<Stream> held_open;  // streams whose pipe was still open (and idle) at the drain
+                                  // timeout: their end was not seen
   std::uint64_t stdin_unconsumed_bytes = 0;  // read ahead, never consumed by the program
 };
 
