@@ -76,6 +76,8 @@ StdStreamSwap::StdStreamSwap(int fd, DWORD std_id) : fd_(fd), std_id_(std_id) {
   UniqueHandle read_end(read);
   UniqueHandle write_end(write);
 
+  // _O_TEXT, _O_BINARY, or one of the Unicode text modes (_O_U16TEXT, _O_U8TEXT, _O_WTEXT),
+  // which _open_osfhandle and _dup2 do not carry over: set with _setmode on each descriptor.
   int mode = _O_TEXT;
   if (fd_handle != nullptr) {
     saved_fd_ = dup_above_std_fds(fd);
@@ -95,6 +97,8 @@ StdStreamSwap::StdStreamSwap(int fd, DWORD std_id) : fd_(fd), std_id_(std_id) {
     saved_fd_ = -1;
     throw EnvironmentError("_open_osfhandle " + fd_name(fd) + ": " + std::strerror(err));
   }
+  _setmode(pipe_fd, mode);
+  mode_ = mode;
 
   flush_standard_streams();
   if (_dup2(pipe_fd, fd) == -1) {
@@ -105,6 +109,7 @@ StdStreamSwap::StdStreamSwap(int fd, DWORD std_id) : fd_(fd), std_id_(std_id) {
     throw EnvironmentError("_dup2 " + fd_name(fd) + ": " + std::strerror(err));
   }
   _close(pipe_fd);  // descriptor fd is now the pipe's only write end
+  _setmode(fd, mode);
   swapped_ = true;
   // The CRT sets the std handle of 0..2 in _dup2 already; say it explicitly all the same.
   SetStdHandle(std_id_, os_handle(fd_));
@@ -122,6 +127,7 @@ void StdStreamSwap::restore() noexcept {
   flush_standard_streams();
   if (saved_fd_ != -1) {
     _dup2(saved_fd_, fd_);  // closes the pipe's write end
+    _setmode(fd_, mode_);
   } else {
     _close(fd_);  // it was closed before: closed again (this closes the pipe's write end)
   }

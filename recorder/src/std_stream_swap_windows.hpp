@@ -8,9 +8,11 @@
 // handle value (the old value cannot be kept). A std handle that was NOT descriptor 1's
 // handle is put back as the very same value. C stdio and C++ streams are flushed before each
 // swap: CRT stdout on a pipe is fully buffered. The pipe's CRT descriptor gets the original
-// descriptor's text/binary mode, so a text-mode program still writes "\r\n".
+// descriptor's mode (text, binary, or a Unicode text mode such as _O_U16TEXT), so a
+// text-mode program still writes "\r\n", a _O_U16TEXT one UTF-16LE; restore() sets it again.
 #pragma once
 
+#include <fcntl.h>
 #include <windows.h>
 
 #include "ctrecord/win_handle.hpp"
@@ -54,6 +56,7 @@ class StdStreamSwap {
   HANDLE original_std_ = nullptr;  // GetStdHandle value at start (not owned)
   bool std_was_fd_ = false;        // it was descriptor fd_'s own handle
   int saved_fd_ = -1;              // _dup of fd_ (-1: fd_ was not open)
+  int mode_ = _O_TEXT;             // fd_'s _setmode mode at start
   UniqueHandle read_end_;
   bool swapped_ = false;
 };

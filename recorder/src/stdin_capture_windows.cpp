@@ -78,6 +78,7 @@ void StdinCapture::start_forwarding(HANDLE fd_handle) {
     _close(saved);
     throw EnvironmentError(std::string("_open_osfhandle stdin: ") + std::strerror(err));
   }
+  _setmode(pipe_fd, text_mode_);  // a Unicode text mode is not taken by _open_osfhandle
   if (_dup2(pipe_fd, 0) == -1) {
     const int err = errno;
     _close(pipe_fd);
@@ -85,6 +86,7 @@ void StdinCapture::start_forwarding(HANDLE fd_handle) {
     throw EnvironmentError(std::string("_dup2 fd 0: ") + std::strerror(err));
   }
   _close(pipe_fd);  // descriptor 0 is now the pipe's read end (and our copy)
+  _setmode(0, text_mode_);
   // The CRT sets the std handle of 0..2 in _dup2 already; say it explicitly all the same.
   SetStdHandle(STD_INPUT_HANDLE, os_handle(0));
   saved_fd_ = saved;

@@ -71,10 +71,10 @@ class StdinCapture {
   // Forwarded mode.
   HANDLE original_std_ = nullptr;  // GetStdHandle value at start (not owned)
   bool std_was_fd_ = false;        // it was descriptor 0's own handle
-  int text_mode_ = 0;              // _O_TEXT or _O_BINARY of descriptor 0 at start
-  int saved_fd_ = -1;              // _dup of descriptor 0: the original stdin, the feeder's source
-  HANDLE source_ = nullptr;        // saved_fd_'s OS handle (owned by saved_fd_)
-  bool source_is_pipe_ = false;    // a zero-byte read is not the end of a pipe
+  int text_mode_ = 0;        // descriptor 0's _setmode mode at start (text, binary, _O_U16TEXT...)
+  int saved_fd_ = -1;        // _dup of descriptor 0: the original stdin, the feeder's source
+  HANDLE source_ = nullptr;  // saved_fd_'s OS handle (owned by saved_fd_)
+  bool source_is_pipe_ = false;  // a zero-byte read is not the end of a pipe
   bool swapped_ = false;
   UniqueHandle pipe_read_copy_;  // our copy of the pipe's read end: counts what is left unread
   UniqueHandle pipe_write_;      // the feeder's end; closed at the original's end

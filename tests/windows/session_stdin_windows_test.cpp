@@ -332,3 +332,31 @@ TEST(SessionStdinWindows, AThrowingHandlerNeverCutsTheProgramsStdin) {
   EXPECT_EQ(report.read_error, "chunk handler (stdin): stdin boom");
   EXPECT_EQ(report.stdin_unconsumed_bytes, 0u);
 }
+
+TEST(SessionStdinWindows, AUnicodeTextModeStdinIsKeptDuringTheCaptureAndAfter) {
+  PipeStdin input(_O_BINARY);
+  _setmode(0, _O_U16TEXT);
+  // How the CRT reports that mode (Wine's msvcrt says _O_WTEXT for _O_U16TEXT).
+  const int unicode = _setmode(0, _O_U16TEXT);
+  input.send(std::string("h\0\xe9\0\r\0\n\0", 8));  // UTF-16LE "hé\r\n"
+  ChunkCollector chunks;
+  int mode_during = -1;
+  std::wstring read;
+  ctrecord::WinStopReport report;
+  {
+    auto session = ctrecord::WinSession::start(quiet(chunks));
+    mode_during = _setmode(0, _O_BINARY);
+    _setmode(0, mode_during);
+    wchar_t buffer[8] = {};
+    const int got = _read(0, buffer, 6);  // UTF-16 units, "\r\n" made "\n"
+    if (got > 0) read.assign(buffer, static_cast<std::size_t>(got) / sizeof(wchar_t));
+    report = session.stop();
+  }
+  const int mode_after = _setmode(0, _O_BINARY);
+  EXPECT_TRUE(unicode == _O_U16TEXT || unicode == _O_WTEXT) << unicode;
+  EXPECT_EQ(mode_during, unicode);
+  EXPECT_EQ(mode_after, unicode);
+  EXPECT_EQ(read, L"h\u00e9\n");
+  EXPECT_EQ(report.read_error, "");
+  EXPECT_EQ(chunks.bytes(Stream::Stdin), std::string("h\0\xe9\0\r\0\n\0", 8));
+}

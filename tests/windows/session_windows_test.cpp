@@ -466,3 +466,32 @@ TEST(SessionWindows, StopNeverCancelsTheHandlersOwnIo) {
   EXPECT_EQ(report.read_error, "");
   EXPECT_EQ(chunks.bytes(Stream::Stdout), "wake\r\n");
 }
+
+TEST(SessionWindows, AUnicodeTextModeIsKeptDuringTheCaptureAndAfter) {
+  // _O_U16TEXT: wide output is written as UTF-16LE with "\r\n" (as two UTF-16 units); the
+  // pipe descriptor and the restored descriptor keep the mode (_open_osfhandle and _dup2
+  // drop it). No narrow output to stdout while it is in a Unicode mode (the CRT rejects it).
+  std::fflush(stdout);
+  _setmode(1, _O_U16TEXT);
+  // How the CRT reports that mode (Wine's msvcrt says _O_WTEXT for _O_U16TEXT).
+  const int unicode = _setmode(1, _O_U16TEXT);
+  ChunkCollector chunks;
+  int mode_during = -1;
+  ctrecord::WinStopReport report;
+  {
+    auto session = ctrecord::WinSession::start({.on_chunk = chunks.handler(), .mirror = false});
+    std::wprintf(L"h\u00e9\n");
+    std::fputws(L"w\n", stdout);
+    std::fflush(stdout);
+    mode_during = _setmode(1, _O_BINARY);
+    _setmode(1, mode_during);
+    report = session.stop();
+  }
+  std::fflush(stdout);
+  const int mode_after = _setmode(1, _O_TEXT);
+  EXPECT_TRUE(unicode == _O_U16TEXT || unicode == _O_WTEXT) << unicode;
+  EXPECT_EQ(mode_during, unicode);
+  EXPECT_EQ(mode_after, unicode);
+  EXPECT_EQ(report.read_error, "");
+  EXPECT_EQ(chunks.bytes(Stream::Stdout), std::string("h\0\xe9\0\r\0\n\0w\0\r\0\n\0", 14));
+}
