@@ -25,7 +25,7 @@ bool ChunkSink::deliver(Stream stream, std::string bytes) noexcept {
                                                 std::chrono::steady_clock::now() - origin_)
                                                 .count());
     chunk.bytes = std::move(bytes);
-    chunk.producer = GetCurrentProcessId();
+    chunk.producer = producer_;
     handler_(std::move(chunk));
     return true;
   } catch (const std::exception& e) {

@@ -37,8 +37,12 @@ class SrwLock {
 // the capture goes on without it, so the program's streams keep flowing and mirroring.
 class ChunkSink {
  public:
-  explicit ChunkSink(ChunkHandler handler)
-      : handler_(std::move(handler)), origin_(std::chrono::steady_clock::now()) {}
+  // `producer` is every chunk's IoChunk::producer: this process (in-process capture) or, in
+  // spawn mode, the child's pid (PROCESS_INFORMATION::dwProcessId).
+  explicit ChunkSink(ChunkHandler handler, std::uint64_t producer = GetCurrentProcessId())
+      : handler_(std::move(handler)),
+        origin_(std::chrono::steady_clock::now()),
+        producer_(producer) {}
   // Hands the chunk to the handler. Never throws. False when it was not handed on because
   // the handler failed (on this chunk or before).
   bool deliver(Stream stream, std::string bytes) noexcept;
@@ -53,6 +57,7 @@ class ChunkSink {
   mutable SrwLock mutex_;
   ChunkHandler handler_;
   std::chrono::steady_clock::time_point origin_;
+  std::uint64_t producer_;
   bool failed_ = false;  // under mutex_
   std::string error_;    // under mutex_; may stay "" when building it failed
   Stream failed_stream_ = Stream::Stdout;

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "../../recorder/src/pipe_reader_windows.hpp"  // ChunkSink, PipeReader (internal)
 #include "ctrecord/errors.hpp"
 #include "ctrecord/win_handle.hpp"
 #include "handle_count.hpp"
@@ -494,4 +495,39 @@ TEST(SessionWindows, AUnicodeTextModeIsKeptDuringTheCaptureAndAfter) {
   EXPECT_EQ(mode_after, unicode);
   EXPECT_EQ(report.read_error, "");
   EXPECT_EQ(chunks.bytes(Stream::Stdout), std::string("h\0\xe9\0\r\0\n\0w\0\r\0\n\0", 14));
+}
+
+TEST(SessionWindows, ChunksNameTheirProducer) {
+  // In process: this process. A sink given a producer (spawn mode: the child's pid) stamps
+  // that on every chunk, also those its PipeReader reads.
+  ChunkCollector chunks;
+  std::vector<ctrecord::IoChunk> seen;
+  {
+    auto session = ctrecord::WinSession::start(
+        {.on_chunk = [&](ctrecord::IoChunk chunk) { seen.push_back(std::move(chunk)); },
+         .mirror = false});
+    std::printf("mine\n");
+    session.stop();
+  }
+  ASSERT_FALSE(seen.empty());
+  for (const auto& chunk : seen) EXPECT_EQ(chunk.producer, GetCurrentProcessId());
+
+  std::vector<ctrecord::IoChunk> given;
+  ctrecord::ChunkSink sink([&](ctrecord::IoChunk chunk) { given.push_back(std::move(chunk)); },
+                           4242);
+  HANDLE read = nullptr;
+  HANDLE write = nullptr;
+  ASSERT_TRUE(CreatePipe(&read, &write, nullptr, 0));
+  {
+    ctrecord::PipeReader reader(Stream::Stderr, ctrecord::UniqueHandle(read), nullptr, sink);
+    DWORD written = 0;
+    WriteFile(write, "child", 5, &written, nullptr);
+    CloseHandle(write);
+    reader.join();
+  }
+  EXPECT_TRUE(sink.deliver(Stream::Stdin, "in"));
+  ASSERT_EQ(given.size(), 2u);
+  EXPECT_EQ(given[0].bytes, "child");
+  EXPECT_EQ(given[0].producer, 4242u);
+  EXPECT_EQ(given[1].producer, 4242u);
 }
