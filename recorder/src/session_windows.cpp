@@ -74,7 +74,7 @@ struct WinSession::Impl {
     if (err_reader) note_error(err_reader->error());
     out_reader.reset();
     err_reader.reset();
-    err_swap.reset();  // closes the saved copies, after the readers stopped mirroring
+    err_swap.reset();  // closes the mirrors' copies, after the readers stopped mirroring
     out_swap.reset();
     stdin_capture.reset();
     if (closed_stdin_std) SetStdHandle(STD_INPUT_HANDLE, *closed_stdin_std);

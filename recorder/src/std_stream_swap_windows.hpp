@@ -2,14 +2,18 @@
 // stream (CRT descriptor 1 or 2 and the matching Win32 std handle) and puts the original back.
 //
 // The trap: _dup2(pipe_fd, 1) closes the OS handle behind descriptor 1, which usually IS the
-// process's std handle. So the original is first saved with _dup (a duplicate handle that
-// keeps the open file alive), and restored with _dup2 from that copy: afterwards descriptor
-// 1 and GetStdHandle(STD_OUTPUT_HANDLE) refer to the same file as before, through a new
-// handle value (the old value cannot be kept). A std handle that was NOT descriptor 1's
-// handle is put back as the very same value. C stdio and C++ streams are flushed before each
-// swap: CRT stdout on a pipe is fully buffered. The pipe's CRT descriptor gets the original
-// descriptor's mode (text, binary, or a Unicode text mode such as _O_U16TEXT), so a
-// text-mode program still writes "\r\n", a _O_U16TEXT one UTF-16LE; restore() sets it again.
+// process's std handle, and a program (or library) may have cached that value from
+// GetStdHandle or _get_osfhandle. So the swap protects that handle from closing
+// (HANDLE_FLAG_PROTECT_FROM_CLOSE) around the _dup2: the CRT drops it from descriptor 1
+// without closing it, it stays ours during the capture (the mirror writes to it), and
+// restore() makes it descriptor 1 again (_close + _open_osfhandle, free lower numbers filled
+// with NUL meanwhile) and the std handle the very value it was. Afterwards descriptor 1, the
+// std handle and every cached copy are the same handles as before start. During that
+// restore the stdout FILE is locked; a raw _write(1) by another thread in that instant fails
+// (EBADF). C stdio and C++ streams are flushed before each swap: CRT stdout on a pipe is
+// fully buffered. The pipe's CRT descriptor gets the original descriptor's mode (text,
+// binary, or a Unicode text mode such as _O_U16TEXT), so a text-mode program still writes
+// "\r\n", a _O_U16TEXT one UTF-16LE; restore() sets it again.
 #pragma once
 
 #include <fcntl.h>
@@ -21,6 +25,14 @@ namespace ctrecord {
 
 // fflush(nullptr) and the C++ standard streams.
 void flush_standard_streams();
+
+// _dup2(from, fd) that does not close fd's OS handle (protected from close around the call):
+// the caller owns it afterwards. -1 with errno set on failure (nothing changed).
+int dup2_keeping_handle(int from, int fd);
+// Makes `handle` descriptor `fd` again, the same handle value (descriptor fd, open, is closed
+// first), in `mode`. False when another thread took the number meanwhile: then fd holds a
+// duplicate and `handle` stays open, held by no descriptor.
+bool reinstall_handle(int fd, HANDLE handle, int mode) noexcept;
 
 // The CRT gives a new descriptor the lowest free number, which is a standard descriptor when
 // one of 0..2 is closed: a saved copy or a pipe would then BE the program's stdin (or stdout)
@@ -43,8 +55,8 @@ class StdStreamSwap {
 
   // The pipe's read end (once): every write end closes at restore().
   UniqueHandle take_read_end() { return std::move(read_end_); }
-  // Where the original stream goes (the saved copy; null when it was closed). Valid until
-  // the object is destroyed.
+  // Where the original stream goes (a duplicate of descriptor fd's handle; else the std
+  // handle; null when neither is open). Valid until the object is destroyed.
   HANDLE console() const noexcept;
   // Puts the original stream back (flushing first). Idempotent; the saved copy stays open
   // (console()) until destruction.
@@ -54,8 +66,8 @@ class StdStreamSwap {
   int fd_;
   DWORD std_id_;
   HANDLE original_std_ = nullptr;  // GetStdHandle value at start (not owned)
-  bool std_was_fd_ = false;        // it was descriptor fd_'s own handle
-  int saved_fd_ = -1;              // _dup of fd_ (-1: fd_ was not open)
+  HANDLE kept_ = nullptr;          // descriptor fd_'s handle at start (null: not open)
+  UniqueHandle mirror_;            // our duplicate of kept_
   int mode_ = _O_TEXT;             // fd_'s _setmode mode at start
   UniqueHandle read_end_;
   bool swapped_ = false;

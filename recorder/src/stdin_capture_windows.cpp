@@ -52,7 +52,6 @@ StdinCapture::StdinCapture(ChunkSink& sink) : sink_(sink) {
 
 void StdinCapture::start_forwarding(HANDLE fd_handle) {
   original_std_ = GetStdHandle(STD_INPUT_HANDLE);
-  std_was_fd_ = fd_handle == original_std_;
   source_is_pipe_ = GetFileType(fd_handle) == FILE_TYPE_PIPE;
 
   HANDLE read = nullptr;
@@ -68,29 +67,27 @@ void StdinCapture::start_forwarding(HANDLE fd_handle) {
   text_mode_ = _setmode(0, _O_BINARY);            // read the mode (there is no getter) ...
   if (text_mode_ != -1) _setmode(0, text_mode_);  // ... and put it back
   if (text_mode_ == -1) text_mode_ = _O_TEXT;
-  const int saved = dup_above_std_fds(0);
-  if (saved == -1) throw EnvironmentError(std::string("_dup fd 0: ") + std::strerror(errno));
+  // The feeder's own copy of the original (the program may close descriptor 0 once it has it
+  // back); descriptor 0's handle itself is kept out of the CRT's close and given back at stop.
+  UniqueHandle source = duplicate(fd_handle, "stdin");
   int pipe_fd = _open_osfhandle(reinterpret_cast<intptr_t>(read_end.get()), text_mode_ | _O_RDONLY);
   if (pipe_fd != -1) read_end.release();  // pipe_fd owns it now
   pipe_fd = move_above_std_fds(pipe_fd);
-  if (pipe_fd == -1) {
-    const int err = errno;
-    _close(saved);
-    throw EnvironmentError(std::string("_open_osfhandle stdin: ") + std::strerror(err));
-  }
+  if (pipe_fd == -1)
+    throw EnvironmentError(std::string("_open_osfhandle stdin: ") + std::strerror(errno));
   _setmode(pipe_fd, text_mode_);  // a Unicode text mode is not taken by _open_osfhandle
-  if (_dup2(pipe_fd, 0) == -1) {
+  if (dup2_keeping_handle(pipe_fd, 0) == -1) {
     const int err = errno;
     _close(pipe_fd);
-    _close(saved);
     throw EnvironmentError(std::string("_dup2 fd 0: ") + std::strerror(err));
   }
   _close(pipe_fd);  // descriptor 0 is now the pipe's read end (and our copy)
   _setmode(0, text_mode_);
   // The CRT sets the std handle of 0..2 in _dup2 already; say it explicitly all the same.
   SetStdHandle(STD_INPUT_HANDLE, os_handle(0));
-  saved_fd_ = saved;
-  source_ = os_handle(saved_fd_);
+  kept_ = fd_handle;
+  source_copy_ = std::move(source);
+  source_ = source_copy_.get();
   swapped_ = true;
   pipe_read_copy_ = std::move(read_copy);
   pipe_write_ = std::move(write_end);
@@ -243,9 +240,9 @@ StdinCapture::Result StdinCapture::stop() noexcept {
   }
   if (!swapped_) return {};
   // The original first: from here on the program reads its real stdin again.
-  _dup2(saved_fd_, 0);  // closes descriptor 0's pipe read end (our copy stays)
-  _setmode(0, text_mode_);
-  SetStdHandle(STD_INPUT_HANDLE, std_was_fd_ ? os_handle(0) : original_std_);
+  // (No stdin FILE lock here, unlike stdout's: a thread blocked in fgets(stdin) holds it.)
+  reinstall_handle(0, kept_, text_mode_);  // closes descriptor 0's pipe read end (our copy stays)
+  SetStdHandle(STD_INPUT_HANDLE, original_std_);
   swapped_ = false;
 
   std::uint64_t in_pipe = 0;
@@ -266,9 +263,8 @@ StdinCapture::Result StdinCapture::stop() noexcept {
   pipe_read_copy_.reset();
   pipe_write_.reset();
   finished_.reset();
-  _close(saved_fd_);
-  saved_fd_ = -1;
   source_ = nullptr;
+  source_copy_.reset();
   return Result{in_pipe + unfed_bytes_, error_};
 }
 

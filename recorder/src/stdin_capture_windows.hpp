@@ -6,10 +6,11 @@
 //     back the range between the file position at start and the position at stop (through a
 //     DuplicateHandle copy: same file object, same position) and hands it on as stdin chunks.
 //     No read-ahead, so nothing is unconsumed.
-//   - anything else (pipe, console, NUL, unknown): the original is saved with _dup (the
-//     _dup2 trap, see std_stream_swap_windows.hpp), a pipe's read end becomes descriptor 0 in
-//     the original text/binary mode and the std handle, and a feeder thread reads the saved
-//     stdin and writes into the pipe, handing what it fed on as stdin chunks. At stop the
+//   - anything else (pipe, console, NUL, unknown): descriptor 0's handle is kept out of the
+//     CRT's close and given back at stop, the same value (the _dup2 trap, see
+//     std_stream_swap_windows.hpp), a pipe's read end becomes descriptor 0 in the original
+//     mode and the std handle, and a feeder thread reads a duplicate of the original stdin
+//     and writes into the pipe, handing what it fed on as stdin chunks. At stop the
 //     original is put back first, then the feeder is stopped even when it is blocked in
 //     ReadFile (nothing to read) or WriteFile (the program stopped reading): the blocked call
 //     is cancelled with CancelSynchronousIo while our copy of the read end is drained, which
@@ -70,10 +71,10 @@ class StdinCapture {
   LARGE_INTEGER start_position_{};
   // Forwarded mode.
   HANDLE original_std_ = nullptr;  // GetStdHandle value at start (not owned)
-  bool std_was_fd_ = false;        // it was descriptor 0's own handle
-  int text_mode_ = 0;        // descriptor 0's _setmode mode at start (text, binary, _O_U16TEXT...)
-  int saved_fd_ = -1;        // _dup of descriptor 0: the original stdin, the feeder's source
-  HANDLE source_ = nullptr;  // saved_fd_'s OS handle (owned by saved_fd_)
+  int text_mode_ = 0;         // descriptor 0's _setmode mode at start (text, binary, _O_U16TEXT...)
+  HANDLE kept_ = nullptr;     // descriptor 0's handle at start, given back at stop
+  UniqueHandle source_copy_;  // a duplicate of it: the feeder's source
+  HANDLE source_ = nullptr;   // source_copy_.get()
   bool source_is_pipe_ = false;  // a zero-byte read is not the end of a pipe
   bool swapped_ = false;
   UniqueHandle pipe_read_copy_;  // our copy of the pipe's read end: counts what is left unread

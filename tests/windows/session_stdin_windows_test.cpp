@@ -269,12 +269,15 @@ TEST(SessionStdinWindows, AClosedDescriptor0StaysClosedAndItsStdHandleKept) {
   ctrecord::UniqueHandle other_write(write);
   SetStdHandle(STD_INPUT_HANDLE, read);
   const intptr_t before = _get_osfhandle(0);
+  const HANDLE out_before = os_handle(1);  // given back to descriptor 1 with 0 free
   ChunkCollector chunks;
   auto session = ctrecord::WinSession::start(quiet(chunks));
   const intptr_t during = _get_osfhandle(0);
   const HANDLE std_during = GetStdHandle(STD_INPUT_HANDLE);
   std::printf("out\n");
   const auto report = session.stop();
+  EXPECT_EQ(os_handle(1), out_before);
+  EXPECT_EQ(GetStdHandle(STD_OUTPUT_HANDLE), out_before);
   EXPECT_TRUE(before == -1 || before == -2) << before;
   EXPECT_EQ(during, before);
   EXPECT_EQ(_get_osfhandle(0), before);
@@ -359,4 +362,23 @@ TEST(SessionStdinWindows, AUnicodeTextModeStdinIsKeptDuringTheCaptureAndAfter) {
   EXPECT_EQ(read, L"h\u00e9\n");
   EXPECT_EQ(report.read_error, "");
   EXPECT_EQ(chunks.bytes(Stream::Stdin), std::string("h\0\xe9\0\r\0\n\0", 8));
+}
+
+TEST(SessionStdinWindows, AStdinHandleCachedBeforeStartStillWorksAfterStop) {
+  PipeStdin input;
+  const HANDLE cached = GetStdHandle(STD_INPUT_HANDLE);
+  ASSERT_EQ(cached, os_handle(0));
+  {
+    ChunkCollector chunks;
+    ctrecord::WinSession::start(quiet(chunks)).stop();
+  }
+  input.send("kept");
+  char buffer[8] = {};
+  DWORD got = 0;
+  const BOOL read_ok = ReadFile(cached, buffer, 4, &got, nullptr);
+  const DWORD read_error = read_ok ? 0 : GetLastError();
+  EXPECT_TRUE(read_ok) << "error " << read_error;
+  EXPECT_EQ(std::string(buffer, got), "kept");
+  EXPECT_EQ(GetStdHandle(STD_INPUT_HANDLE), cached);
+  EXPECT_EQ(os_handle(0), cached);
 }

@@ -171,9 +171,9 @@ TEST(SessionWindows, TheConsoleStaysLiveAndGetsItsStreamBack) {
     session.stop();
   }
   EXPECT_NE(std_during, std_before);
-  // Same file behind descriptor 2 and the std handle (a new handle value: _dup2 closed the
-  // old one), and they agree.
-  EXPECT_EQ(GetStdHandle(STD_ERROR_HANDLE), reinterpret_cast<HANDLE>(_get_osfhandle(2)));
+  // The very same handle behind descriptor 2 and the std handle again.
+  EXPECT_EQ(GetStdHandle(STD_ERROR_HANDLE), std_before);
+  EXPECT_EQ(reinterpret_cast<HANDLE>(_get_osfhandle(2)), std_before);
   std::fprintf(stderr, "after\n");
   write_raw(STD_ERROR_HANDLE, "after-raw\n");
   EXPECT_EQ(console.contents(), "before\r\nduring\r\nafter\r\nafter-raw\n");
@@ -530,4 +530,34 @@ TEST(SessionWindows, ChunksNameTheirProducer) {
   EXPECT_EQ(given[0].bytes, "child");
   EXPECT_EQ(given[0].producer, 4242u);
   EXPECT_EQ(given[1].producer, 4242u);
+}
+
+TEST(SessionWindows, AStdHandleCachedBeforeStartStillWorksAfterStop) {
+  // A program or library that took GetStdHandle (or _get_osfhandle) before start writes
+  // through that value after stop, also after many cycles: the handle was never closed.
+  StderrToFile console("session_cached_handle.txt");
+  const HANDLE cached = GetStdHandle(STD_ERROR_HANDLE);
+  ASSERT_EQ(cached, reinterpret_cast<HANDLE>(_get_osfhandle(2)));
+  DWORD written = 0;
+  {
+    ChunkCollector chunks;
+    auto session = ctrecord::WinSession::start({.on_chunk = chunks.handler(), .mirror = false});
+    std::fprintf(stderr, "during\n");
+    session.stop();
+  }
+  const BOOL first = WriteFile(cached, "one\n", 4, &written, nullptr);
+  const DWORD first_error = first ? 0 : GetLastError();
+  const long before = process_handle_count();
+  for (int i = 0; i < 100; ++i)
+    ctrecord::WinSession::start({.on_chunk = [](ctrecord::IoChunk) {}, .mirror = false}).stop();
+  const long after = process_handle_count();
+  const BOOL second = WriteFile(cached, "two\n", 4, &written, nullptr);
+  EXPECT_TRUE(first) << "error " << first_error;
+  EXPECT_TRUE(second);
+  EXPECT_EQ(GetStdHandle(STD_ERROR_HANDLE), cached);
+  EXPECT_EQ(reinterpret_cast<HANDLE>(_get_osfhandle(2)), cached);
+  EXPECT_EQ(GetFileType(cached), static_cast<DWORD>(FILE_TYPE_DISK));
+  std::fprintf(stderr, "crt\n");
+  EXPECT_EQ(console.contents(), "one\ntwo\ncrt\r\n");
+  EXPECT_LE(after, before + 1) << "handles grew from " << before << " to " << after;
 }

@@ -7,16 +7,17 @@
 //   std::puts("hello");   // reaches the console AND the handler ("hello\r\n" in text mode)
 //   session.stop();       // descriptors and std handles restored, threads joined
 //
-// start() flushes C stdio and C++ streams, saves each output descriptor with _dup (the trap:
-// _dup2 closes the OS handle it replaces), creates a pipe, gives its CRT descriptor the
-// original text/binary mode, installs it with _dup2 + SetStdHandle, and starts one reader
-// thread per stream that mirrors to the saved copy. stdin (capture_stdin, as on POSIX): a
-// regular file is left in place and the bytes consumed by stop() are recorded (no read-ahead);
-// any other stdin (pipe, console, NUL) is replaced by a pipe that a feeder thread fills from
-// the saved original, recording what it fed; what was fed or read ahead but not consumed by
-// stop() is counted (stdin_unconsumed_bytes: later readers of stdin will not see it); a closed
-// descriptor 0 is left alone (stdin_capture_windows.hpp). stop() flushes, restores (same files
-// and text/binary modes; see std_stream_swap_windows.hpp for the handle values), stops the
+// start() flushes C stdio and C++ streams, creates a pipe, gives its CRT descriptor the
+// original mode (text, binary, _O_U16TEXT...), installs it with _dup2 + SetStdHandle while
+// the original OS handle is protected from the close _dup2 would do (kept for stop), and
+// starts one reader thread per stream that mirrors to a duplicate of the original. stdin
+// (capture_stdin, as on POSIX): a regular file is left in place and the bytes consumed by stop()
+// are recorded (no read-ahead); any other stdin (pipe, console, NUL) is replaced by a pipe that a
+// feeder thread fills from the original, recording what it fed; what was fed or read ahead but not
+// consumed by stop() is counted (stdin_unconsumed_bytes: later readers of stdin will not see it); a
+// closed descriptor 0 is left alone (stdin_capture_windows.hpp). stop() flushes, restores (the same
+// handle values, so handles cached from GetStdHandle or _get_osfhandle before start keep
+// working, and the same modes; std_stream_swap_windows.hpp), stops the
 // feeder at once (a blocked ReadFile or WriteFile is cancelled), waits for the output pipes'
 // end, joins the threads and closes every handle it opened: start/stop loops leave the handle
 // count as it was. A child process that inherited an output pipe and still holds it: once a
