@@ -26,11 +26,15 @@ bool ChunkSink::deliver(Stream stream, std::string bytes) noexcept {
                                                 .count());
     chunk.bytes = std::move(bytes);
     chunk.producer = producer_;
+    handler_thread_ = GetCurrentThreadId();
     handler_(std::move(chunk));
+    handler_thread_ = 0;
     return true;
   } catch (const std::exception& e) {
+    handler_thread_ = 0;
     fail(stream, e.what());
   } catch (...) {
+    handler_thread_ = 0;
     fail(stream, "an exception not derived from std::exception");
   }
   return false;
@@ -69,7 +73,7 @@ bool write_all(HANDLE handle, const char* bytes, std::size_t size) noexcept {
   while (size > 0) {
     DWORD written = 0;
     const DWORD request = size > 0x10000000 ? 0x10000000 : static_cast<DWORD>(size);
-    if (!WriteFile(handle, bytes, request, &written, nullptr)) return false;
+    if (!WriteFile(handle, bytes, request, &written, nullptr) || written == 0) return false;
     bytes += written;
     size -= written;
   }

@@ -50,6 +50,8 @@ class ChunkSink {
   bool deliver(Stream stream, const char* bytes, std::size_t size) noexcept;
   // "" or the first handler failure, "chunk handler (stdout): what()".
   std::string error() const;
+  // True when called from inside the handler (on the thread running it).
+  bool in_handler() const noexcept { return handler_thread_.load() == GetCurrentThreadId(); }
 
  private:
   void fail(Stream stream, const char* what) noexcept;
@@ -58,8 +60,9 @@ class ChunkSink {
   ChunkHandler handler_;
   std::chrono::steady_clock::time_point origin_;
   std::uint64_t producer_;
-  bool failed_ = false;  // under mutex_
-  std::string error_;    // under mutex_; may stay "" when building it failed
+  std::atomic<DWORD> handler_thread_{0};  // the thread in handler_, 0 when none
+  bool failed_ = false;                   // under mutex_
+  std::string error_;                     // under mutex_; may stay "" when building it failed
   Stream failed_stream_ = Stream::Stdout;
 };
 
@@ -119,7 +122,8 @@ class PipeReader {
   std::thread thread_;
 };
 
-// Writes all of `bytes` to `handle` (partial writes retried). False when a write failed.
+// Writes all of `bytes` to `handle` (partial writes retried). False when a write failed or
+// wrote nothing (a full PIPE_NOWAIT pipe: given up rather than spun on).
 bool write_all(HANDLE handle, const char* bytes, std::size_t size) noexcept;
 
 }  // namespace ctrecord

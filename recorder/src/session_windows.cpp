@@ -83,9 +83,10 @@ struct WinSession::Impl {
 
 WinSession WinSession::start(WinSessionOptions options) {
   if (!options.on_chunk) throw UsageError("WinSession::start: on_chunk is required");
+  // Allocated first: a failure here must not leave the one-session slot taken.
+  auto impl = std::make_unique<Impl>(std::move(options));
   if (g_session_active.exchange(true))
     throw UsageError("WinSession::start: a session is already active in this process");
-  auto impl = std::make_unique<Impl>(std::move(options));
   try {
     if (crt_os_handle(0) == nullptr) impl->closed_stdin_std = GetStdHandle(STD_INPUT_HANDLE);
     if (impl->capture_stdin) impl->stdin_capture.emplace(impl->sink);
@@ -120,6 +121,10 @@ WinSession::~WinSession() {
 
 WinStopReport WinSession::stop() {
   if (!impl_) return {};
+  if (impl_->active && impl_->sink.in_handler())
+    throw UsageError(
+        "WinSession::stop: called from the chunk handler, which runs on a reader thread that "
+        "stop() waits for; stop from another thread");
   if (impl_->active) {
     impl_->take_down();
     impl_->active = false;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <io.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -561,3 +562,54 @@ TEST(SessionWindows, AStdHandleCachedBeforeStartStillWorksAfterStop) {
   EXPECT_EQ(console.contents(), "one\ntwo\ncrt\r\n");
   EXPECT_LE(after, before + 1) << "handles grew from " << before << " to " << after;
 }
+
+TEST(SessionWindows, StopFromTheHandlerIsAUsageErrorNotADeadlock) {
+  std::atomic<ctrecord::WinSession*> current{nullptr};
+  std::atomic<int> usage_errors{0};
+  HANDLE called = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  auto session = ctrecord::WinSession::start({.on_chunk =
+                                                  [&](ctrecord::IoChunk) {
+                                                    try {
+                                                      if (auto* s = current.load()) s->stop();
+                                                    } catch (const ctrecord::UsageError&) {
+                                                      ++usage_errors;
+                                                    }
+                                                    SetEvent(called);
+                                                  },
+                                              .mirror = false});
+  current = &session;
+  std::printf("stop me\n");
+  std::fflush(stdout);
+  const DWORD waited = WaitForSingleObject(called, 10000);
+  const bool still_active = session.active();
+  const auto report = session.stop();
+  CloseHandle(called);
+  EXPECT_EQ(waited, static_cast<DWORD>(WAIT_OBJECT_0));
+  EXPECT_TRUE(still_active);
+  EXPECT_EQ(usage_errors.load(), 1);
+  EXPECT_EQ(report.read_error, "");
+  EXPECT_FALSE(session.active());
+}
+
+TEST(SessionWindows, WriteAllGivesUpOnAPipeThatAcceptsNothing) {
+  // A PIPE_NOWAIT pipe that is full: WriteFile succeeds with 0 bytes written. write_all (the
+  // mirror's writer) must return false, not spin for ever.
+  const std::wstring name = L"\\\\.\\pipe\\ctr-nowait-" + std::to_wstring(GetCurrentProcessId());
+  ctrecord::UniqueHandle server(CreateNamedPipeW(
+      name.c_str(), PIPE_ACCESS_OUTBOUND, PIPE_TYPE_BYTE | PIPE_NOWAIT, 1, 4096, 4096, 0, nullptr));
+  ASSERT_TRUE(server) << GetLastError();
+  ctrecord::UniqueHandle client(CreateFileW(name.c_str(), GENERIC_READ, 0, nullptr, OPEN_EXISTING,
+                                            FILE_ATTRIBUTE_NORMAL, nullptr));
+  ASSERT_TRUE(client) << GetLastError();
+  const std::string block(1 << 20, 'b');  // more than the pipe holds; nobody reads
+  std::atomic<int> result{-1};
+  std::thread writer(
+      [&] { result = ctrecord::write_all(server.get(), block.data(), block.size()) ? 1 : 0; });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (result.load() == -1 && std::chrono::steady_clock::now() < deadline) Sleep(5);
+  const int finished = result.load();
+  client.reset();  // a spinning writer fails now (the reader is gone)
+  writer.join();
+  EXPECT_EQ(finished, 0);
+}
+

@@ -39,8 +39,14 @@
 namespace ctrecord {
 
 struct WinSessionOptions {
-  ChunkHandler on_chunk;      // required: called from the reader threads, one call at a time
-  bool mirror = true;         // also write the captured bytes to the original streams
+  // Required: called from the reader threads, one call at a time, in the order of the chunks'
+  // t_ns. If it throws (anything) it is not called again; the streams are still read and
+  // mirrored to their end and WinStopReport::read_error names the failure.
+  ChunkHandler on_chunk;
+  // Also write the captured bytes to the original streams: descriptor 1's (2's) file. A std
+  // handle that was not descriptor 1's handle at start gets its raw WriteFile output captured,
+  // but mirrored to descriptor 1's file (one pipe serves both).
+  bool mirror = true;
   bool capture_stdin = true;  // false: descriptor 0 is left alone and not recorded
   // stop(): give up on a stream whose pipe stayed open but empty this long (another process
   // holds a write end); sampled every 10 ms.
@@ -66,7 +72,9 @@ class WinSession {
   ~WinSession();  // stops if still active
 
   // Restores stdin, stdout and stderr, waits for the readers. A second call returns the first
-  // report.
+  // report. Throws UsageError when called from the chunk handler (it runs on a thread stop()
+  // waits for; nothing is changed): stop from another thread. Destroying or move-assigning an
+  // active session from the handler ends in std::terminate for the same reason.
   WinStopReport stop();
   bool active() const noexcept;
 
