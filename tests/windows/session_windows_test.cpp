@@ -248,9 +248,17 @@ TEST(SessionWindows, StartStopLoopsLeakNoHandle) {
 
 TEST(SessionWindows, AChildHoldingThePipeCannotHangStop) {
   ChunkCollector chunks;
-  auto session = ctrecord::WinSession::start({.on_chunk = chunks.handler(),
-                                              .mirror = false,
-                                              .drain_timeout = std::chrono::milliseconds(300)});
+  auto collect = chunks.handler();
+  HANDLE arrived = CreateEventW(nullptr, TRUE, FALSE, nullptr);  // the child's line was read
+  auto session = ctrecord::WinSession::start(
+      {.on_chunk =
+           [&](ctrecord::IoChunk chunk) {
+             const bool from_child = chunk.stream == Stream::Stdout;
+             collect(std::move(chunk));
+             if (from_child && chunks.bytes(Stream::Stdout) == "from-child\r\n") SetEvent(arrived);
+           },
+       .mirror = false,
+       .drain_timeout = std::chrono::milliseconds(300)});
   // A child started with inheritance, its stdout the captured one, that lives for 3 s.
   HANDLE inheritable = nullptr;
   ASSERT_TRUE(DuplicateHandle(GetCurrentProcess(), GetStdHandle(STD_OUTPUT_HANDLE),
@@ -266,8 +274,7 @@ TEST(SessionWindows, AChildHoldingThePipeCannotHangStop) {
                              &startup, &info));
   CloseHandle(inheritable);
   CloseHandle(info.hThread);
-  WaitForInputIdle(info.hProcess, 0);
-  Sleep(300);  // the child writes before it sleeps
+  const DWORD child_wrote = WaitForSingleObject(arrived, 10000);  // it writes, then sleeps
   const auto before = std::chrono::steady_clock::now();
   const auto report = session.stop();
   const auto took = std::chrono::steady_clock::now() - before;
@@ -275,6 +282,8 @@ TEST(SessionWindows, AChildHoldingThePipeCannotHangStop) {
   WaitForSingleObject(info.hProcess, INFINITE);
   CloseHandle(info.hProcess);
 
+  CloseHandle(arrived);
+  EXPECT_EQ(child_wrote, static_cast<DWORD>(WAIT_OBJECT_0));
   EXPECT_EQ(still_running, static_cast<DWORD>(WAIT_TIMEOUT));
   EXPECT_LT(took, std::chrono::milliseconds(2000));
   // The child also inherited the captured stderr: the CRT's _dup2 makes inheritable handles.
@@ -613,3 +622,20 @@ TEST(SessionWindows, WriteAllGivesUpOnAPipeThatAcceptsNothing) {
   EXPECT_EQ(finished, 0);
 }
 
+TEST(SessionWindows, StdoutIsMirroredAsWellAsCaptured) {
+  ChunkCollector chunks;
+  ctrecord::WinStopReport report;
+  std::string mirrored;
+  {
+    StreamToFile out(1, "session_stdout_mirror.txt");
+    auto session = ctrecord::WinSession::start({.on_chunk = chunks.handler()});
+    std::printf("printf\n");
+    std::cout << "cout" << std::endl;
+    write_raw(STD_OUTPUT_HANDLE, "raw\n");
+    report = session.stop();
+    mirrored = out.contents();
+  }
+  EXPECT_EQ(report.read_error, "");
+  EXPECT_EQ(chunks.bytes(Stream::Stdout), "printf\r\ncout\r\nraw\n");
+  EXPECT_EQ(mirrored, "printf\r\ncout\r\nraw\n");
+}
