@@ -195,7 +195,7 @@ class StdinWriter {
       const BOOL ok =
           WriteFile(write_end_.get(), bytes_.data() + offset, request, &written, nullptr);
       const DWORD err = ok ? ERROR_SUCCESS : GetLastError();
-      if (written > 0) deliver(std::string(bytes_.data() + offset, written));
+      if (written > 0) deliver(bytes_.data() + offset, written);
       offset += written;
       // A child that exits without reading everything ends the feeding (broken pipe, or
       // ERROR_NO_DATA while the pipe is being closed): no error, as on POSIX.
@@ -209,14 +209,14 @@ class StdinWriter {
     write_end_.reset();  // the child's EOF
   }
 
-  void deliver(std::string piece) noexcept {
+  // The sink never throws: a handler failure comes back as false and its text as error().
+  void deliver(const char* bytes, std::size_t size) noexcept {
+    if (sink_.deliver(Stream::Stdin, bytes, size) || !error_.empty()) return;
     try {
-      sink_.deliver(Stream::Stdin, std::move(piece));
-    } catch (const std::exception& e) {
-      if (error_.empty()) error_ = std::string("chunk handler (stdin): ") + e.what();
-    } catch (...) {
-      if (error_.empty()) error_ = "chunk handler (stdin): an exception of unknown type";
+      error_ = sink_.error();
+    } catch (...) {  // no memory for the text: the result still says something failed
     }
+    if (error_.empty()) error_ = "chunk handler (stdin) failed";
   }
 
   const std::string& bytes_;
@@ -228,19 +228,12 @@ class StdinWriter {
   std::thread thread_;
 };
 
-// The caller's handler, with each output chunk's producer set to the child's pid (stdin: 0,
-// as on POSIX), and any exception turned into a std::exception for the reader threads.
-ChunkHandler stamp_producer(const ChunkHandler& on_chunk, DWORD pid) {
-  return [&on_chunk, pid](IoChunk chunk) {
-    chunk.producer = chunk.stream == Stream::Stdin ? 0 : pid;
-    if (!on_chunk) return;
-    try {
-      on_chunk(std::move(chunk));
-    } catch (const std::exception&) {
-      throw;
-    } catch (...) {
-      throw std::runtime_error("an exception of unknown type");
-    }
+// The caller's handler, with stdin chunks' producer 0, as on POSIX (the sink stamps the
+// child's pid on every chunk; it also catches whatever the handler throws).
+ChunkHandler with_stdin_producer_zero(const ChunkHandler& on_chunk) {
+  return [&on_chunk](IoChunk chunk) {
+    if (chunk.stream == Stream::Stdin) chunk.producer = 0;
+    if (on_chunk) on_chunk(std::move(chunk));
   };
 }
 
@@ -407,8 +400,8 @@ WinChildResult run_captured_child(const WinChildSpec& spec, const ChunkHandler& 
 
   WinChildResult result;
   result.pid = info.dwProcessId;
-  const ChunkHandler handler = stamp_producer(on_chunk, result.pid);
-  ChunkSink sink(handler);
+  const ChunkHandler handler = with_stdin_producer_zero(on_chunk);
+  ChunkSink sink(handler, result.pid);
   std::optional<PipeReader> out_reader;
   std::optional<PipeReader> err_reader;
   std::optional<StdinWriter> feeder;
@@ -419,8 +412,9 @@ WinChildResult run_captured_child(const WinChildSpec& spec, const ChunkHandler& 
     in.write.reset();
     TerminateProcess(process.get(), 1);
     WaitForSingleObject(process.get(), 5000);
-    if (out_reader) out_reader->join_within(std::chrono::milliseconds(0));
-    if (err_reader) err_reader->join_within(std::chrono::milliseconds(0));
+    PipeReader* const readers[] = {out_reader ? &*out_reader : nullptr,
+                                   err_reader ? &*err_reader : nullptr};
+    PipeReader::drain(readers, 2, std::chrono::milliseconds(0));
   };
   try {
     if (spec.on_started) spec.on_started(result.pid);
@@ -441,15 +435,13 @@ WinChildResult run_captured_child(const WinChildSpec& spec, const ChunkHandler& 
     abandon();
     throw;
   }
-  // The child is gone: stdin stops (as on POSIX), the output pipes get drain_timeout.
-  const auto deadline = std::chrono::steady_clock::now() + spec.drain_timeout;
+  // The child is gone: stdin stops (as on POSIX); the output pipes are read to their end, and
+  // a pipe that sat idle for drain_timeout while a descendant still held it is given up.
   if (feeder) feeder->stop();
-  for (auto* reader : {&*out_reader, &*err_reader}) {
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (!reader->join_within(std::max(left, std::chrono::milliseconds(0))))
-      result.held_open.push_back(reader == &*out_reader ? Stream::Stdout : Stream::Stderr);
-  }
+  PipeReader* const readers[] = {&*out_reader, &*err_reader};
+  PipeReader::drain(readers, 2, spec.drain_timeout);
+  if (out_reader->held_open()) result.held_open.push_back(Stream::Stdout);
+  if (err_reader->held_open()) result.held_open.push_back(Stream::Stderr);
   for (const std::string* error :
        {&out_reader->error(), &err_reader->error(), feeder ? &feeder->error() : nullptr}) {
     if (error != nullptr && !error->empty() && result.read_error.empty())

@@ -95,6 +95,13 @@ int main(int argc, char** argv) {
       std::size_t got = 0;
       while ((got = std::fread(buffer, 1, sizeof buffer, stdin)) > 0)
         std::fwrite(buffer, 1, got, stdout);
+    } else if (action == "expect") {  // exit 0 when stdin held exactly `value`, else 3
+      _setmode(0, _O_BINARY);
+      std::string input;
+      char buffer[4096];
+      std::size_t got = 0;
+      while ((got = std::fread(buffer, 1, sizeof buffer, stdin)) > 0) input.append(buffer, got);
+      if (input != value) return 3;
     } else if (action == "big") {
       std::fflush(stdout);
       _setmode(1, _O_BINARY);

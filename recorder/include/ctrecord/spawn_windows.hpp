@@ -12,8 +12,8 @@
 // status (127 not found, 126 otherwise) for a caller that reports it as an exit status.
 // The child's pid is in the result and given to `on_started` before any chunk is read; each
 // stdout/stderr chunk's producer is the child's pid (stdin chunks: 0, as on POSIX). After the
-// child exited, the output pipes get `drain_timeout` to reach their end: a descendant still
-// holding one has its read cancelled and the stream named in `held_open`. Not done: a job
+// child exited, the output pipes are read to their end; one that sits idle for `drain_timeout`
+// (a descendant still holds it) has its read cancelled and is named in `held_open`. Not done: a job
 // object (descendants are neither tracked nor killed), Ctrl+C forwarding
 // (docs/platform-contract.md).
 #pragma once
@@ -46,8 +46,9 @@ struct WinChildSpec {
   // The child's whole environment, "NAME=VALUE" each (sorted by name for the block, as
   // Windows wants); nullopt: ours. An entry without '=' or with a NUL is a UsageError.
   std::optional<std::vector<std::wstring>> environment;
-  // After the child exited: how long the output pipes may stay open (a descendant holding
-  // them). Then the blocked reads are cancelled and the streams reported in held_open. The
+  // After the child exited: how long an output pipe may sit idle, open but empty (a
+  // descendant holding it), before its blocked read is cancelled and the stream reported in
+  // held_open; output still flowing is never cut. The
   // stdin feeder is stopped as soon as the child exited (as POSIX stops stdin then).
   std::chrono::milliseconds drain_timeout{2000};
   // Called once with the child's pid right after CreateProcessW, before any chunk is read (on
@@ -98,10 +99,10 @@ struct ResolvedWinCommand {
 // program's own folder nor the current or system folders are searched (unless PATH has them).
 ResolvedWinCommand resolve_win_command(const std::wstring& name, const wchar_t* path_env);
 
-// Runs the child to its end and until every holder of its output pipes closed them (at most
-// `drain_timeout` after the child's exit); each chunk read goes to `on_chunk` (stdout, stderr,
-// and the stdin bytes the child was given, each piece once it was written into the pipe).
-// A handler that throws does not end the run: the error is in read_error.
+// Runs the child to its end and until every holder of its output pipes closed them (or until
+// an output pipe sat idle for `drain_timeout` after the child's exit); each chunk read goes to
+// `on_chunk` (stdout, stderr, and the stdin bytes the child was given, each piece once it was
+// written into the pipe). A handler that throws does not end the run: the error is in read_error.
 // Throws WinSpawnError when the program is not found or CreateProcessW fails (the program, the
 // cwd if set, the system's message), UsageError for a bad environment entry or a '"' in
 // argv[0], EnvironmentError when a pipe cannot be created or waiting for the child fails:
