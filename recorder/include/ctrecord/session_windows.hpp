@@ -1,7 +1,7 @@
-// In-process capture, Windows back end (the counterpart of session.hpp until the trace writer
-// builds for Windows): WinSession captures this process's stdin, stdout and stderr (CRT
-// descriptors 0, 1 and 2 and the Win32 std handles) while the console stays live, handing each
-// chunk to a ChunkHandler, and puts all three back on stop.
+// In-process capture, Windows back end (what ctrecord::Session, session.hpp, records into a
+// trace on Windows: src/session_trace_windows.cpp): WinSession captures this process's stdin,
+// stdout and stderr (CRT descriptors 0, 1 and 2 and the Win32 std handles) while the console stays
+// live, handing each chunk to a ChunkHandler, and puts all three back on stop.
 //
 //   auto session = ctrecord::WinSession::start({.on_chunk = collect});
 //   std::puts("hello");   // reaches the console AND the handler ("hello\r\n" in text mode)
@@ -25,7 +25,8 @@
 // cancelled (CancelSynchronousIo) and the report names the stream. Output still flowing
 // (a slow mirror target, a slow handler) is never cut: each stream's timeout counts from the
 // restore and restarts at every read, and only a ReadFile is ever cancelled. One session per
-// process at a time (UsageError). Not yet: set_context.
+// process at a time (UsageError). No set_context barrier here: Session's set_context stamps
+// the chunks read after it (docs/platform-contract.md).
 #pragma once
 
 #include <chrono>
