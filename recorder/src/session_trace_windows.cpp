@@ -146,6 +146,8 @@ class InProcessCapture final : public SessionCapture {
       }
       if (!stopped.read_error.empty())
         sink.note(NoteLevel::Error, "capture: reading the pipes: " + stopped.read_error);
+      if (!stopped.stdin_closed_reason.empty())
+        sink.on_stream_closed(Stream::Stdin, stopped.stdin_closed_reason);
       for (const Stream stream : {Stream::Stdout, Stream::Stderr}) {
         const bool held = std::find(report.held_open.begin(), report.held_open.end(), stream) !=
                           report.held_open.end();

@@ -58,6 +58,7 @@ struct WinSession::Impl {
     if (stdin_capture) {
       const StdinCapture::Result stdin_result = stdin_capture->stop();
       report.stdin_unconsumed_bytes = stdin_result.unconsumed_bytes;
+      report.stdin_closed_reason = stdin_result.closed_reason;
       note_error(stdin_result.error);
     }
     // Restore first: that closes the pipes' write ends, so the readers reach the end.

@@ -183,6 +183,10 @@ class StdinWriter {
   }
   // A write or the handler failed ("" when neither did). Read after stop().
   const std::string& error() const noexcept { return error_; }
+  // Why the feeding ended, as POSIX's stdin stream_closed reasons: "eof" (all written),
+  // "child-closed" (the child closed its stdin), "child-exited" (stopped when the child
+  // exited), "write-error". Read after stop().
+  const char* closed_reason() const noexcept { return closed_reason_; }
 
  private:
   static constexpr std::size_t kPiece = 64 * 1024;
@@ -200,11 +204,21 @@ class StdinWriter {
       // A child that exits without reading everything ends the feeding (broken pipe, or
       // ERROR_NO_DATA while the pipe is being closed): no error, as on POSIX.
       if (!ok) {
-        if (err != ERROR_BROKEN_PIPE && err != ERROR_NO_DATA &&
-            !(err == ERROR_OPERATION_ABORTED && cancelled_) && error_.empty())
-          error_ = "WriteFile stdin: " + win_error_text(err);
+        if (err == ERROR_BROKEN_PIPE || err == ERROR_NO_DATA) {
+          closed_reason_ = "child-closed";
+        } else if (err == ERROR_OPERATION_ABORTED && cancelled_) {
+          closed_reason_ = "child-exited";
+        } else {
+          closed_reason_ = "write-error";
+          if (error_.empty()) error_ = "WriteFile stdin: " + win_error_text(err);
+        }
         break;
       }
+    }
+    if (offset == bytes_.size()) {
+      closed_reason_ = "eof";
+    } else if (cancelled_ && closed_reason_ == nullptr) {
+      closed_reason_ = "child-exited";
     }
     write_end_.reset();  // the child's EOF
   }
@@ -225,6 +239,7 @@ class StdinWriter {
   ChunkSink& sink_;
   std::atomic<bool> cancelled_{false};
   std::string error_;
+  const char* closed_reason_ = nullptr;  // the thread's until stop() joined it
   std::thread thread_;
 };
 
@@ -442,6 +457,8 @@ WinChildResult run_captured_child(const WinChildSpec& spec, const ChunkHandler& 
   PipeReader::drain(readers, 2, spec.drain_timeout);
   if (out_reader->held_open()) result.held_open.push_back(Stream::Stdout);
   if (err_reader->held_open()) result.held_open.push_back(Stream::Stderr);
+  if (feeder && feeder->closed_reason() != nullptr)
+    result.stdin_closed_reason = feeder->closed_reason();
   for (const std::string* error :
        {&out_reader->error(), &err_reader->error(), feeder ? &feeder->error() : nullptr}) {
     if (error != nullptr && !error->empty() && result.read_error.empty())

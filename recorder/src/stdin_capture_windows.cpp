@@ -121,13 +121,15 @@ void StdinCapture::feed() noexcept {
       const DWORD err = GetLastError();
       // ERROR_BROKEN_PIPE: the original's writers are gone, its normal end.
       // ERROR_OPERATION_ABORTED: stop() cancelled the read.
+      if (err == ERROR_BROKEN_PIPE) source_ended_ = true;
       if (err != ERROR_BROKEN_PIPE && !(err == ERROR_OPERATION_ABORTED && cancelled_))
         set_error("ReadFile stdin", err);
       break;
     }
     if (got == 0) {
       if (source_is_pipe_) continue;  // a zero-byte write on the other end
-      break;                          // the end of a file, NUL or a console's ^Z
+      source_ended_ = true;           // the end of a file, NUL or a console's ^Z
+      break;
     }
     if (cancelled_) {  // read just as stop() began: fd 0 is the original again
       unfed_bytes_ += got;
@@ -236,6 +238,7 @@ StdinCapture::Result StdinCapture::stop() noexcept {
   if (mode_ == Mode::File) {
     Result result = record_file_range();
     file_.reset();
+    if (result.error.empty()) result.closed_reason = "file-consumed";
     return result;
   }
   if (!swapped_) return {};
@@ -265,7 +268,7 @@ StdinCapture::Result StdinCapture::stop() noexcept {
   finished_.reset();
   source_ = nullptr;
   source_copy_.reset();
-  return Result{in_pipe + unfed_bytes_, error_};
+  return Result{in_pipe + unfed_bytes_, error_, source_ended_ ? "eof" : "session-stopped"};
 }
 
 StdinCapture::~StdinCapture() {

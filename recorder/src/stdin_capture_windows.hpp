@@ -40,6 +40,9 @@ class StdinCapture {
   struct Result {
     std::uint64_t unconsumed_bytes = 0;  // read ahead from the original, never read by the program
     std::string error;                   // the capture of stdin is incomplete ("" when it is not)
+    // Why the stdin stream ended, as POSIX's stream_closed reasons: "file-consumed" (a file),
+    // "eof" (the original ended before stop), "session-stopped"; "" when nothing was captured.
+    std::string closed_reason;
   };
 
   // Looks at descriptor 0 and sets up the capture for its kind. Throws EnvironmentError with
@@ -81,6 +84,7 @@ class StdinCapture {
   UniqueHandle pipe_write_;      // the feeder's end; closed at the original's end
   UniqueHandle finished_;        // manual-reset event, set when the feeder returns
   std::atomic<bool> cancelled_{false};
+  bool source_ended_ = false;       // the feeder's; read after join: the original reached its end
   std::uint64_t unfed_bytes_ = 0;   // feeder only until joined
   std::string error_;               // feeder only until joined
   std::unique_ptr<char[]> buffer_;  // the feeder's, allocated before it starts

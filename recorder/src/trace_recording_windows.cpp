@@ -135,6 +135,8 @@ WinRecordResult record_child(const WinChildSpec& spec, const std::string& trace_
       std::chrono::duration_cast<std::chrono::nanoseconds>(result.child.run_time).count());
   const std::uint64_t exit_ns = spawn_ns + run_ns;
   // run_captured_child returns once both output pipes reached their end or the drain timeout.
+  if (!result.child.stdin_closed_reason.empty())
+    recording.sink().on_stream_closed(Stream::Stdin, result.child.stdin_closed_reason);
   for (const Stream stream : {Stream::Stdout, Stream::Stderr}) {
     const auto& held = result.child.held_open;
     recording.sink().on_stream_closed(

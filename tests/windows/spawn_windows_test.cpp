@@ -564,6 +564,22 @@ TEST(SpawnWindows, StdinIsRecordedAsFarAsItWasWritten) {
   EXPECT_GE(recorded.size(), 10u);
   EXPECT_LT(recorded.size(), input.size());
   EXPECT_EQ(recorded, input.substr(0, recorded.size()));
+  // The child's end of the pipe went with it; which the writer saw first, the broken pipe or
+  // the stop at the child's exit, is a race (POSIX has the same two reasons).
+  EXPECT_TRUE(result.stdin_closed_reason == "child-closed" ||
+              result.stdin_closed_reason == "child-exited")
+      << result.stdin_closed_reason;
+}
+
+TEST(SpawnWindows, StdinWrittenWholeEndsWithEof) {
+  auto spec = child({L"expect:all of it"});
+  spec.stdin_bytes = "all of it";
+  const auto result = ctrecord::run_captured_child(spec, nullptr);
+  EXPECT_EQ(result.exit_code, 0u);
+  EXPECT_EQ(result.stdin_closed_reason, "eof");
+  spec.stdin_bytes.reset();  // NUL: nothing fed, no reason
+  spec.argv.back() = L"expect:";
+  EXPECT_EQ(ctrecord::run_captured_child(spec, nullptr).stdin_closed_reason, "");
 }
 
 TEST(SpawnWindows, TheMirrorReachesThisProcesssStdoutAndStderr) {

@@ -94,6 +94,14 @@ void write_raw(DWORD std_id, const std::string& bytes) {
             nullptr);
 }
 
+// The reasons of `stream`'s stream_closed events, in order.
+std::vector<std::string> closed_reasons(const ReadTrace& trace, Stream stream) {
+  std::vector<std::string> reasons;
+  for (const auto& closed : trace.all<ctrecord::StreamClosedEvent>())
+    if (closed.stream == stream) reasons.push_back(closed.reason);
+  return reasons;
+}
+
 }  // namespace
 
 TEST(TraceWindows, SpawnWritesATraceWithTheExactBytesAndTheExit) {
@@ -149,6 +157,7 @@ TEST(TraceWindows, SpawnRecordsTheStdinItFed) {
   EXPECT_EQ(trace.bytes(Stream::Stdin), input);
   EXPECT_EQ(trace.bytes(Stream::Stdout), input);
   EXPECT_EQ(std::get<ctrecord::StartEvent>(trace.events.front()).stdin_mode, "replayed");
+  EXPECT_EQ(closed_reasons(trace, Stream::Stdin), std::vector<std::string>{"eof"});
 }
 
 TEST(TraceWindows, SpawnRecordsTheChildsPidAsChildPidAndProducer) {
@@ -249,11 +258,11 @@ TEST(TraceWindows, SessionWritesATraceWithTheExactBytes) {
   EXPECT_EQ(start.argv, (std::vector<std::string>{"prog", "an arg"}));
   EXPECT_EQ(start.stdin_mode, "forwarded");  // CTest's stdin: /dev/null, a character device
   EXPECT_EQ(start.executable, ctrecord::utf8_from_wide(fixture_path(L"ctr_win_tests.exe")));
-  const auto closed = trace.all<ctrecord::StreamClosedEvent>();
-  ASSERT_EQ(closed.size(), 2u);
-  EXPECT_EQ(closed[0].stream, Stream::Stdout);
-  EXPECT_EQ(closed[0].reason, "eof");
-  EXPECT_EQ(closed[1].stream, Stream::Stderr);
+  EXPECT_EQ(closed_reasons(trace, Stream::Stdout), std::vector<std::string>{"eof"});
+  EXPECT_EQ(closed_reasons(trace, Stream::Stderr), std::vector<std::string>{"eof"});
+  // CTest's /dev/null stdin: "eof" once the feeder read its end, "session-stopped" when the
+  // stop came first (the tests below pin each down).
+  EXPECT_EQ(closed_reasons(trace, Stream::Stdin).size(), 1u);
   for (const auto& chunk : trace.all<ctrecord::IoChunk>())
     EXPECT_EQ(chunk.producer, static_cast<std::uint64_t>(GetCurrentProcessId()));
 }
@@ -401,6 +410,7 @@ TEST(TraceWindows, SessionRecordsAPipeStdinTheProgramRead) {
   expect_well_formed(trace);
   EXPECT_EQ(std::get<ctrecord::StartEvent>(trace.events.front()).stdin_mode, "forwarded");
   EXPECT_EQ(trace.bytes(Stream::Stdin), input);
+  EXPECT_EQ(closed_reasons(trace, Stream::Stdin), std::vector<std::string>{"eof"});
   EXPECT_EQ(report.counters.bytes[0], input.size());
   for (const auto& chunk : trace.all<ctrecord::IoChunk>()) {
     if (chunk.stream == Stream::Stdin) {
@@ -434,6 +444,8 @@ TEST(TraceWindows, SessionCountsAndNotesStdinThatWasNotConsumed) {
   const std::string recorded = trace.bytes(Stream::Stdin);
   EXPECT_EQ(recorded, input.substr(0, recorded.size()));
   EXPECT_GE(recorded.size(), 4u);
+  // The writer is still open: the session ended stdin, not the original's end.
+  EXPECT_EQ(closed_reasons(trace, Stream::Stdin), std::vector<std::string>{"session-stopped"});
   bool noted = false;
   for (const auto& note : trace.all<ctrecord::NoteEvent>())
     noted = noted || note.text.find("6 bytes of stdin were read ahead") != std::string::npos;
@@ -467,6 +479,7 @@ TEST(TraceWindows, SessionRecordsTheConsumedRangeOfAFileStdin) {
   expect_well_formed(trace);
   EXPECT_EQ(std::get<ctrecord::StartEvent>(trace.events.front()).stdin_mode, "file");
   EXPECT_EQ(trace.bytes(Stream::Stdin), "23456");
+  EXPECT_EQ(closed_reasons(trace, Stream::Stdin), std::vector<std::string>{"file-consumed"});
 }
 
 TEST(TraceWindows, SessionWithCaptureStdinOffLeavesStdinAlone) {
@@ -476,4 +489,5 @@ TEST(TraceWindows, SessionWithCaptureStdinOffLeavesStdinAlone) {
   const ReadTrace trace = read_trace("session_nostdin.ctrace");
   std::remove("session_nostdin.ctrace");
   EXPECT_EQ(std::get<ctrecord::StartEvent>(trace.events.front()).stdin_mode, "inherited");
+  EXPECT_TRUE(closed_reasons(trace, Stream::Stdin).empty());
 }

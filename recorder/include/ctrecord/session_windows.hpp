@@ -60,6 +60,9 @@ struct WinStopReport {
   std::vector<Stream> held_open;  // streams whose pipe was still open (and idle) at the drain
                                   // timeout: their end was not seen
   std::uint64_t stdin_unconsumed_bytes = 0;  // read ahead, never consumed by the program
+  // Why the captured stdin ended: "file-consumed", "eof" (before stop) or "session-stopped";
+  // "" when stdin was not captured (capture_stdin false, descriptor 0 closed).
+  std::string stdin_closed_reason;
 };
 
 class WinSession {

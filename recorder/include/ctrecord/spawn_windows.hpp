@@ -65,6 +65,10 @@ struct WinChildResult {
   // the stream, writing stdin failed, or the chunk handler threw ("" when none).
   std::string read_error;
   std::vector<Stream> held_open;  // output streams still held open at the drain timeout
+  // With stdin_bytes: why the feeding ended, as POSIX's stdin stream_closed reasons: "eof"
+  // (all written), "child-closed", "child-exited" (stopped at the child's exit),
+  // "write-error". "" without stdin_bytes (stdin is NUL).
+  std::string stdin_closed_reason;
 };
 
 // A program that could not be started: not found in PATH, or CreateProcessW failed.
