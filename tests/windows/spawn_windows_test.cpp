@@ -29,18 +29,7 @@
 
 using ctrecord::Stream;
 
-namespace {
-
-ctrecord::WinChildSpec child(std::vector<std::wstring> args) {
-  ctrecord::WinChildSpec spec;
-  spec.executable = fixture_path(L"win_child.exe");
-  spec.argv.push_back(spec.executable);
-  for (auto& arg : args) spec.argv.push_back(std::move(arg));
-  spec.mirror = false;
-  return spec;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST(SpawnWindows, TextModeChildWritesCrLfAndTheTraceKeepsIt) {
   ChunkCollector chunks;

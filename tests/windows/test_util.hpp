@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ctrecord/chunk_handler.hpp"
+#include "ctrecord/spawn_windows.hpp"
 
 class ChunkCollector {
  public:
@@ -37,4 +38,15 @@ inline std::wstring fixture_path(const wchar_t* name) {
   const DWORD length = GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
   path.resize(length);
   return path.substr(0, path.find_last_of(L"\\/") + 1) + name;
+}
+
+// A spec that runs the win_child fixture (next to the test binary) with `args` as its
+// actions, without mirroring its output.
+inline ctrecord::WinChildSpec child(std::vector<std::wstring> args) {
+  ctrecord::WinChildSpec spec;
+  spec.executable = fixture_path(L"win_child.exe");
+  spec.argv.push_back(spec.executable);
+  for (auto& arg : args) spec.argv.push_back(std::move(arg));
+  spec.mirror = false;
+  return spec;
 }

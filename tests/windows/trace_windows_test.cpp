@@ -79,15 +79,6 @@ void expect_well_formed(const ReadTrace& trace) {
   EXPECT_EQ(end.counters.dropped_chunks, 0u);
 }
 
-ctrecord::WinChildSpec child(std::vector<std::wstring> args) {
-  ctrecord::WinChildSpec spec;
-  spec.executable = fixture_path(L"win_child.exe");
-  spec.argv.push_back(spec.executable);
-  for (auto& arg : args) spec.argv.push_back(std::move(arg));
-  spec.mirror = false;
-  return spec;
-}
-
 void write_raw(DWORD std_id, const std::string& bytes) {
   DWORD written = 0;
   WriteFile(GetStdHandle(std_id), bytes.data(), static_cast<DWORD>(bytes.size()), &written,
