@@ -72,13 +72,7 @@ void poke(int fd) noexcept {
 class InProcessCapture final : public SessionCapture {
  public:
   explicit InProcessCapture(SessionOptions options)
-      : options_(std::move(options)),
-        policy_(resolve_policy(std::getenv(kCaptureIoEnvVar), options_.capture_io)) {
-    if (options_.capture_io) {
-      policy_.io_capture_source =
-          *options_.capture_io ? "option capture_io=true" : "option capture_io=false";
-    }
-  }
+      : options_(std::move(options)), policy_(session_policy(options_)) {}
   ~InProcessCapture() {
     if (thread_.joinable()) abort_start();  // never destroy a running thread
   }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "ctrecord/recorder_policy.hpp"
 #include "ctrecord/session.hpp"
 
 namespace ctrecord {
@@ -26,6 +27,10 @@ class SessionCapture {
 
 // The back end's capture for `options` (not started yet).
 std::unique_ptr<SessionCapture> make_session_capture(SessionOptions options);
+
+// The recorder policy of a session: CTEST_CAPTURE_IO, overridden by options.capture_io (then
+// named as its source).
+RecorderPolicy session_policy(const SessionOptions& options);
 
 // fflush(nullptr) and the C++ standard streams' flush: what a capture does before it swaps or
 // restores descriptors, so bytes buffered before go where they were meant to.

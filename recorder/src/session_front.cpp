@@ -2,6 +2,7 @@
 // per process, the hooks, a repeated stop() returning the first report, and set_context(). The
 // capture itself is the back end's SessionCapture (session_capture.hpp).
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -13,6 +14,15 @@
 #include "session_capture.hpp"
 
 namespace ctrecord {
+
+RecorderPolicy session_policy(const SessionOptions& options) {
+  RecorderPolicy policy = resolve_policy(std::getenv(kCaptureIoEnvVar), options.capture_io);
+  if (options.capture_io) {
+    policy.io_capture_source =
+        *options.capture_io ? "option capture_io=true" : "option capture_io=false";
+  }
+  return policy;
+}
 
 void flush_std_streams() {
   std::fflush(nullptr);
