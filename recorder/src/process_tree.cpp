@@ -157,12 +157,18 @@ std::vector<ProcessInfo> kill_descendants(pid_t keep, std::chrono::milliseconds 
   std::set<pid_t> signalled;
   for (;;) {
     const std::vector<ProcessInfo> alive = live_descendants(::getpid());
-    if (alive.empty() || std::chrono::steady_clock::now() >= deadline) {
-      // A child that died after the last reap is a zombie, which live_descendants leaves out:
-      // reap it here, or it would outlive the call (seen under ThreadSanitizer's slower runs).
+    const bool out_of_time = std::chrono::steady_clock::now() >= deadline;
+    if (alive.empty() || out_of_time) {
+      // live_descendants leaves zombies out, but a killed child of ours is only gone once
+      // reaped, and a zombie whose other threads are still exiting cannot be reaped yet
+      // (waitid does not report it): keep reaping until no such child is left.
       reap_children_except(keep);
-      if (left != nullptr) *left = alive;
-      return killed;
+      if (out_of_time || !has_other_children(keep)) {
+        if (left != nullptr) *left = alive;
+        return killed;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
     }
     // Every pidfd first, then the signals: a parent killed first would hand its children to
     // another parent before they were checked.
