@@ -9,6 +9,7 @@
 
 #include "ctrecord/recorder_policy.hpp"
 #include "ctrecord/session.hpp"
+#include "flush_std_streams.hpp"  // for both back ends
 
 namespace ctrecord {
 
@@ -31,9 +32,5 @@ std::unique_ptr<SessionCapture> make_session_capture(SessionOptions options);
 // The recorder policy of a session: CTEST_CAPTURE_IO, overridden by options.capture_io (then
 // named as its source).
 RecorderPolicy session_policy(const SessionOptions& options);
-
-// fflush(nullptr) and the C++ standard streams' flush: what a capture does before it swaps or
-// restores descriptors, so bytes buffered before go where they were meant to.
-void flush_std_streams();
 
 }  // namespace ctrecord

@@ -1,9 +1,7 @@
 // The front of ctrecord::Session (session.hpp), the same on every platform: one active session
 // per process, the hooks, a repeated stop() returning the first report, and set_context(). The
 // capture itself is the back end's SessionCapture (session_capture.hpp).
-#include <cstdio>
 #include <cstdlib>
-#include <iostream>
 #include <mutex>
 #include <thread>
 
@@ -22,13 +20,6 @@ RecorderPolicy session_policy(const SessionOptions& options) {
         *options.capture_io ? "option capture_io=true" : "option capture_io=false";
   }
   return policy;
-}
-
-void flush_std_streams() {
-  std::fflush(nullptr);
-  std::cout.flush();
-  std::cerr.flush();
-  std::clog.flush();
 }
 
 namespace {

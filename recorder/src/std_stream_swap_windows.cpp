@@ -12,6 +12,7 @@
 #include <string>
 
 #include "ctrecord/win_error.hpp"
+#include "flush_std_streams.hpp"
 
 namespace ctrecord {
 
@@ -56,10 +57,7 @@ int move_above_std_fds(int fd) {
 }
 
 void flush_standard_streams() {
-  std::fflush(nullptr);
-  std::cout.flush();
-  std::cerr.flush();
-  std::clog.flush();
+  flush_std_streams();
   std::wcout.flush();
   std::wcerr.flush();
   std::wclog.flush();

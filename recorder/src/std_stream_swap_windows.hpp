@@ -23,7 +23,7 @@
 
 namespace ctrecord {
 
-// fflush(nullptr) and the C++ standard streams.
+// flush_std_streams() and the wide C++ standard streams (wcout, wcerr, wclog).
 void flush_standard_streams();
 
 // _dup2(from, fd) that does not close fd's OS handle (protected from close around the call):
